@@ -1,0 +1,82 @@
+// Ownership and error helpers for FFmpeg's libraries. Every FFmpeg object Kino creates is held
+// by one of these unique_ptr types, so no path can leak one; every negative AVERROR becomes a
+// Status through AvStatus(), which names the failing call and av_strerror's text.
+#ifndef KINO_MEDIA_AV_UTIL_H_
+#define KINO_MEDIA_AV_UTIL_H_
+
+extern "C" {
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+#include <libavutil/frame.h>
+#include <libswresample/swresample.h>
+#include <libswscale/swscale.h>
+}
+
+#include <memory>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace kino::media {
+
+struct AvInputDeleter {
+  void operator()(AVFormatContext* ctx) const { avformat_close_input(&ctx); }
+};
+// An output context owns its AVIOContext only when the muxer opened it with avio_open; close
+// that first (pb is cleared by the caller when it owns a custom AVIOContext).
+struct AvOutputDeleter {
+  void operator()(AVFormatContext* ctx) const {
+    if (ctx != nullptr && ctx->oformat != nullptr && !(ctx->oformat->flags & AVFMT_NOFILE) &&
+        ctx->pb != nullptr) {
+      avio_closep(&ctx->pb);
+    }
+    avformat_free_context(ctx);
+  }
+};
+struct AvCodecContextDeleter {
+  void operator()(AVCodecContext* ctx) const { avcodec_free_context(&ctx); }
+};
+struct AvFrameDeleter {
+  void operator()(AVFrame* f) const { av_frame_free(&f); }
+};
+struct AvPacketDeleter {
+  void operator()(AVPacket* p) const { av_packet_free(&p); }
+};
+struct SwsDeleter {
+  void operator()(SwsContext* s) const { sws_freeContext(s); }
+};
+struct SwrDeleter {
+  void operator()(SwrContext* s) const { swr_free(&s); }
+};
+struct AvIoContextDeleter {
+  void operator()(AVIOContext* io) const {
+    if (io != nullptr) {
+      av_freep(&io->buffer);
+    }
+    avio_context_free(&io);
+  }
+};
+
+using AvInputPtr = std::unique_ptr<AVFormatContext, AvInputDeleter>;
+using AvOutputPtr = std::unique_ptr<AVFormatContext, AvOutputDeleter>;
+using AvCodecContextPtr = std::unique_ptr<AVCodecContext, AvCodecContextDeleter>;
+using AvFramePtr = std::unique_ptr<AVFrame, AvFrameDeleter>;
+using AvPacketPtr = std::unique_ptr<AVPacket, AvPacketDeleter>;
+using SwsPtr = std::unique_ptr<SwsContext, SwsDeleter>;
+using SwrPtr = std::unique_ptr<SwrContext, SwrDeleter>;
+using AvIoContextPtr = std::unique_ptr<AVIOContext, AvIoContextDeleter>;
+
+// av_strerror's text for `err`.
+std::string AvErrorText(int err);
+
+// OK when `err` >= 0; otherwise an internal Status "<call>: <av_strerror text>".
+Status AvStatus(int err, std::string_view call);
+
+// Allocation helpers that never return null: they abort on out-of-memory, as the process
+// could not continue anyway.
+AvFramePtr MakeFrame();
+AvPacketPtr MakePacket();
+
+}  // namespace kino::media
+
+#endif  // KINO_MEDIA_AV_UTIL_H_
