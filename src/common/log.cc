@@ -56,9 +56,15 @@ bool LooksLikeJwt(std::string_view s) {
 
 }  // namespace
 
-void SetLevel(Level level) { g_level.store(static_cast<int>(level)); }
-bool Enabled(Level level) { return static_cast<int>(level) >= g_level.load(); }
-void SetSink(Sink sink) { g_sink.store(sink); }
+void SetLevel(Level level) {
+  g_level.store(static_cast<int>(level));
+}
+bool Enabled(Level level) {
+  return static_cast<int>(level) >= g_level.load();
+}
+void SetSink(Sink sink) {
+  g_sink.store(sink);
+}
 
 std::string FormatLine(Level level, std::string_view event, std::string_view msg,
                        std::initializer_list<Field> fields) {
@@ -124,7 +130,8 @@ std::string RedactUrl(std::string_view url) {
   size_t pos = 0;
   while (pos <= rest.size() && !rest.empty()) {
     size_t next = rest.find('/', pos);
-    std::string_view segment = rest.substr(pos, next == std::string_view::npos ? rest.npos : next - pos);
+    std::string_view segment =
+        rest.substr(pos, next == std::string_view::npos ? rest.npos : next - pos);
     out.append(LooksLikeJwt(segment) ? "[redacted]" : std::string(segment));
     if (next == std::string_view::npos) {
       break;

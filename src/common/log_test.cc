@@ -1,7 +1,6 @@
 #include "common/log.h"
 
 #include <gtest/gtest.h>
-
 #include <nlohmann/json.hpp>
 
 namespace kino::log {

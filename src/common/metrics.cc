@@ -88,8 +88,7 @@ void Counter::Render(std::string* out) const {
   }
 }
 
-Gauge::Gauge(std::string name, std::string help)
-    : name_(std::move(name)), help_(std::move(help)) {}
+Gauge::Gauge(std::string name, std::string help) : name_(std::move(name)), help_(std::move(help)) {}
 
 void Gauge::Add(double delta, const Labels& labels) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -141,8 +140,8 @@ void Histogram::Render(std::string* out) const {
       *out += name_ + "_bucket" + FormatLabels(labels, "le", FormatNumber(bounds_[i])) + " " +
               std::to_string(s.buckets[i]) + "\n";
     }
-    *out += name_ + "_bucket" + FormatLabels(labels, "le", "+Inf") + " " +
-            std::to_string(s.count) + "\n";
+    *out += name_ + "_bucket" + FormatLabels(labels, "le", "+Inf") + " " + std::to_string(s.count) +
+            "\n";
     *out += name_ + "_sum" + FormatLabels(labels) + " " + FormatNumber(s.sum) + "\n";
     *out += name_ + "_count" + FormatLabels(labels) + " " + std::to_string(s.count) + "\n";
   }

@@ -14,8 +14,7 @@ TEST(Metrics, RendersPrometheusText) {
   std::string text = RenderAll();
   EXPECT_NE(text.find("# TYPE kino_test_total counter"), std::string::npos);
   EXPECT_NE(text.find("kino_test_total{route=\"a\\\"b\"} 3"), std::string::npos);
-  EXPECT_NE(text.find("kino_test_seconds_bucket{le=\"0.1\"} 0"),
-            std::string::npos);
+  EXPECT_NE(text.find("kino_test_seconds_bucket{le=\"0.1\"} 0"), std::string::npos);
   EXPECT_NE(text.find("kino_test_seconds_bucket{le=\"+Inf\"} 1"), std::string::npos);
   EXPECT_NE(text.find("kino_test_seconds_count 1"), std::string::npos);
 }

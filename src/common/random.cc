@@ -1,10 +1,10 @@
 #include "common/random.h"
 
-#include <sys/random.h>
-
 #include <cerrno>
 #include <cstdlib>
 #include <string_view>
+
+#include <sys/random.h>
 
 #include "common/strings.h"
 

@@ -16,7 +16,9 @@ void RandomBytes(void* out, size_t n);
 std::string RandomHex(size_t n_bytes);
 
 // A new 32-character id.
-inline std::string NewId() { return RandomHex(16); }
+inline std::string NewId() {
+  return RandomHex(16);
+}
 
 // True when `s` is exactly 32 lowercase hex characters.
 bool IsId(std::string_view s);

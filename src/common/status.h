@@ -84,7 +84,9 @@ inline Status NotFound(std::string msg, int api_code = 0) {
 inline Status FailedPrecondition(std::string msg, int api_code = 0) {
   return Status(StatusCode::kFailedPrecondition, std::move(msg), api_code);
 }
-inline Status Internal(std::string msg) { return Status(StatusCode::kInternal, std::move(msg)); }
+inline Status Internal(std::string msg) {
+  return Status(StatusCode::kInternal, std::move(msg));
+}
 inline Status Unavailable(std::string msg) {
   return Status(StatusCode::kUnavailable, std::move(msg));
 }
@@ -100,7 +102,9 @@ inline Status ResourceExhausted(std::string msg, int api_code = 0) {
 inline Status OutOfRange(std::string msg) {
   return Status(StatusCode::kOutOfRange, std::move(msg));
 }
-inline Status DataLoss(std::string msg) { return Status(StatusCode::kDataLoss, std::move(msg)); }
+inline Status DataLoss(std::string msg) {
+  return Status(StatusCode::kDataLoss, std::move(msg));
+}
 inline Status AlreadyExists(std::string msg, int api_code = 0) {
   return Status(StatusCode::kAlreadyExists, std::move(msg), api_code);
 }
@@ -160,12 +164,12 @@ class [[nodiscard]] Result {
 #define KINO_CONCAT_(a, b) KINO_CONCAT_INNER_(a, b)
 
 // Returns the Status from the enclosing function if `expr` is not OK.
-#define KINO_RETURN_IF_ERROR(expr)         \
-  do {                                     \
-    ::kino::Status kino_status_ = (expr);  \
-    if (!kino_status_.ok()) {              \
-      return kino_status_;                 \
-    }                                      \
+#define KINO_RETURN_IF_ERROR(expr)        \
+  do {                                    \
+    ::kino::Status kino_status_ = (expr); \
+    if (!kino_status_.ok()) {             \
+      return kino_status_;                \
+    }                                     \
   } while (false)
 
 // `KINO_ASSIGN_OR_RETURN(auto x, MakeX());` declares x from a Result, or returns its Status.

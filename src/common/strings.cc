@@ -126,7 +126,9 @@ std::optional<std::string> HexDecode(std::string_view hex) {
   return out;
 }
 
-std::string Base64Encode(std::string_view bytes) { return Base64EncodeWith(bytes, kB64, true); }
+std::string Base64Encode(std::string_view bytes) {
+  return Base64EncodeWith(bytes, kB64, true);
+}
 std::string Base64UrlEncode(std::string_view bytes) {
   return Base64EncodeWith(bytes, kB64Url, false);
 }
@@ -168,8 +170,8 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
 }
 
 std::string_view TrimWhitespace(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' ||
-                        s.front() == '\n')) {
+  while (!s.empty() &&
+         (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n')) {
     s.remove_prefix(1);
   }
   while (!s.empty() &&

@@ -44,8 +44,8 @@ bool ReadDigits(std::string_view s, size_t pos, size_t count, int* out) {
 }
 
 std::tm ToTm(int64_t micros) {
-  std::time_t secs = static_cast<std::time_t>(micros >= 0 ? micros / 1000000
-                                                           : (micros - 999999) / 1000000);
+  std::time_t secs =
+      static_cast<std::time_t>(micros >= 0 ? micros / 1000000 : (micros - 999999) / 1000000);
   std::tm tm{};
   gmtime_r(&secs, &tm);
   return tm;
@@ -90,11 +90,10 @@ std::optional<int64_t> ParseRfc3339(std::string_view s) {
   int hour = 0;
   int minute = 0;
   int second = 0;
-  if (!ReadDigits(s, 0, 4, &year) || s.size() < 20 || s[4] != '-' ||
-      !ReadDigits(s, 5, 2, &month) || s[7] != '-' || !ReadDigits(s, 8, 2, &day) ||
-      (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !ReadDigits(s, 11, 2, &hour) ||
-      s[13] != ':' || !ReadDigits(s, 14, 2, &minute) || s[16] != ':' ||
-      !ReadDigits(s, 17, 2, &second)) {
+  if (!ReadDigits(s, 0, 4, &year) || s.size() < 20 || s[4] != '-' || !ReadDigits(s, 5, 2, &month) ||
+      s[7] != '-' || !ReadDigits(s, 8, 2, &day) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
+      !ReadDigits(s, 11, 2, &hour) || s[13] != ':' || !ReadDigits(s, 14, 2, &minute) ||
+      s[16] != ':' || !ReadDigits(s, 17, 2, &second)) {
     return std::nullopt;
   }
   if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
@@ -157,9 +156,8 @@ std::optional<int64_t> ParseHttpDate(std::string_view s) {
   int hour = 0;
   int minute = 0;
   int second = 0;
-  if (!ReadDigits(s, 5, 2, &day) || !ReadDigits(s, 12, 4, &year) ||
-      !ReadDigits(s, 17, 2, &hour) || !ReadDigits(s, 20, 2, &minute) ||
-      !ReadDigits(s, 23, 2, &second)) {
+  if (!ReadDigits(s, 5, 2, &day) || !ReadDigits(s, 12, 4, &year) || !ReadDigits(s, 17, 2, &hour) ||
+      !ReadDigits(s, 20, 2, &minute) || !ReadDigits(s, 23, 2, &second)) {
     return std::nullopt;
   }
   int month = 0;

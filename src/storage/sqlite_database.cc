@@ -1,0 +1,220 @@
+// SQLite implementation of Database.
+//
+// One connection serves the whole process behind a mutex: SQLite allows one writer at a time
+// anyway, and Kino's statements take microseconds. WAL mode lets other processes (the CLI's
+// `kino tokens` commands) read while the server writes; busy_timeout waits for their locks.
+#include <chrono>
+#include <mutex>
+#include <thread>
+
+#include <sqlite3.h>
+
+#include "common/log.h"
+#include "storage/database.h"
+
+namespace kino::storage {
+namespace {
+
+constexpr int kBusyTimeoutMs = 5000;
+constexpr int kMaxTransactionAttempts = 5;
+
+// "$12" -> "?12": SQLite's numbered parameter form.
+std::string RewriteParams(std::string_view sql) {
+  std::string out(sql);
+  for (size_t i = 0; i + 1 < out.size(); ++i) {
+    if (out[i] == '$' && out[i + 1] >= '0' && out[i + 1] <= '9') {
+      out[i] = '?';
+    }
+  }
+  return out;
+}
+
+struct StatementDeleter {
+  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
+};
+using StatementPtr = std::unique_ptr<sqlite3_stmt, StatementDeleter>;
+
+Status SqliteError(sqlite3* db, int rc, std::string_view what) {
+  std::string msg = std::string(what) + ": " + sqlite3_errstr(rc) + " (" + sqlite3_errmsg(db) + ")";
+  if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
+    return Unavailable(msg);
+  }
+  if (rc == SQLITE_CONSTRAINT) {
+    return AlreadyExists(msg);
+  }
+  return Internal(msg);
+}
+
+class Connection {
+ public:
+  explicit Connection(sqlite3* db) : db_(db) {}
+  ~Connection() { sqlite3_close_v2(db_); }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  Result<Rows> Run(std::string_view sql, const std::vector<Value>& params, int64_t* changes) {
+    std::string text = RewriteParams(sql);
+    sqlite3_stmt* raw = nullptr;
+    int rc = sqlite3_prepare_v2(db_, text.c_str(), static_cast<int>(text.size()), &raw, nullptr);
+    StatementPtr stmt(raw);
+    if (rc != SQLITE_OK) {
+      return SqliteError(db_, rc, "prepare");
+    }
+    KINO_RETURN_IF_ERROR(Bind(stmt.get(), params));
+    Rows rows;
+    while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+      rows.push_back(ReadRow(stmt.get()));
+    }
+    if (rc != SQLITE_DONE) {
+      return SqliteError(db_, rc, "step");
+    }
+    if (changes != nullptr) {
+      *changes = sqlite3_changes64(db_);
+    }
+    return rows;
+  }
+
+  sqlite3* raw() { return db_; }
+
+ private:
+  Status Bind(sqlite3_stmt* stmt, const std::vector<Value>& params) {
+    for (size_t i = 0; i < params.size(); ++i) {
+      int idx = static_cast<int>(i + 1);
+      int rc = SQLITE_OK;
+      const Value& v = params[i];
+      if (std::holds_alternative<std::monostate>(v)) {
+        rc = sqlite3_bind_null(stmt, idx);
+      } else if (const auto* n = std::get_if<int64_t>(&v)) {
+        rc = sqlite3_bind_int64(stmt, idx, *n);
+      } else if (const auto* d = std::get_if<double>(&v)) {
+        rc = sqlite3_bind_double(stmt, idx, *d);
+      } else {
+        const auto& s = std::get<std::string>(v);
+        rc = sqlite3_bind_text64(stmt, idx, s.data(), s.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+      }
+      if (rc != SQLITE_OK) {
+        return SqliteError(db_, rc, "bind");
+      }
+    }
+    return Status::Ok();
+  }
+
+  static Row ReadRow(sqlite3_stmt* stmt) {
+    int n = sqlite3_column_count(stmt);
+    std::vector<Value> values;
+    values.reserve(static_cast<size_t>(n));
+    for (int c = 0; c < n; ++c) {
+      switch (sqlite3_column_type(stmt, c)) {
+        case SQLITE_NULL:
+          values.emplace_back(std::monostate{});
+          break;
+        case SQLITE_INTEGER:
+          values.emplace_back(static_cast<int64_t>(sqlite3_column_int64(stmt, c)));
+          break;
+        case SQLITE_FLOAT:
+          values.emplace_back(sqlite3_column_double(stmt, c));
+          break;
+        default: {
+          const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt, c));
+          values.emplace_back(
+              std::string(p ? p : "", static_cast<size_t>(sqlite3_column_bytes(stmt, c))));
+        }
+      }
+    }
+    return Row(std::move(values));
+  }
+
+  sqlite3* db_;
+};
+
+// The Database handed to a Transact() function: runs on the locked connection directly.
+class TransactionView : public Database {
+ public:
+  explicit TransactionView(Connection* conn) : conn_(conn) {}
+  Result<Rows> Query(std::string_view sql, const std::vector<Value>& params) override {
+    return conn_->Run(sql, params, nullptr);
+  }
+  Result<int64_t> Exec(std::string_view sql, const std::vector<Value>& params) override {
+    int64_t changes = 0;
+    KINO_RETURN_IF_ERROR(conn_->Run(sql, params, &changes).status());
+    return changes;
+  }
+  Status Transact(const std::function<Status(Database&)>& fn) override { return fn(*this); }
+  std::string_view Dialect() const override { return "sqlite"; }
+
+ private:
+  Connection* conn_;
+};
+
+class SqliteDatabase : public Database {
+ public:
+  explicit SqliteDatabase(std::unique_ptr<Connection> conn) : conn_(std::move(conn)) {}
+
+  Result<Rows> Query(std::string_view sql, const std::vector<Value>& params) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return conn_->Run(sql, params, nullptr);
+  }
+
+  Result<int64_t> Exec(std::string_view sql, const std::vector<Value>& params) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    int64_t changes = 0;
+    KINO_RETURN_IF_ERROR(conn_->Run(sql, params, &changes).status());
+    return changes;
+  }
+
+  Status Transact(const std::function<Status(Database&)>& fn) override {
+    Status last;
+    for (int attempt = 0; attempt < kMaxTransactionAttempts; ++attempt) {
+      last = TransactOnce(fn);
+      if (last.code() != StatusCode::kUnavailable) {
+        return last;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20 * (attempt + 1)));
+    }
+    return last;
+  }
+
+  std::string_view Dialect() const override { return "sqlite"; }
+
+ private:
+  Status TransactOnce(const std::function<Status(Database&)>& fn) {
+    std::lock_guard<std::mutex> lock(mu_);
+    // IMMEDIATE takes the write lock up front, so two processes cannot deadlock upgrading.
+    KINO_RETURN_IF_ERROR(conn_->Run("BEGIN IMMEDIATE", {}, nullptr).status());
+    TransactionView view(conn_.get());
+    Status s = fn(view);
+    if (s.ok()) {
+      s = conn_->Run("COMMIT", {}, nullptr).status();
+      if (s.ok()) {
+        return s;
+      }
+    }
+    conn_->Run("ROLLBACK", {}, nullptr).status().IgnoreError();
+    return s;
+  }
+
+  std::mutex mu_;
+  std::unique_ptr<Connection> conn_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Database>> OpenSqlite(const std::string& path) {
+  sqlite3* raw = nullptr;
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX;
+  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  auto conn = std::make_unique<Connection>(raw);
+  if (rc != SQLITE_OK) {
+    return Unavailable("opening database " + path + ": " + sqlite3_errstr(rc));
+  }
+  sqlite3_busy_timeout(raw, kBusyTimeoutMs);
+  for (const char* pragma :
+       {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON"}) {
+    KINO_RETURN_IF_ERROR(conn->Run(pragma, {}, nullptr).status());
+  }
+  auto db = std::make_unique<SqliteDatabase>(std::move(conn));
+  KINO_RETURN_IF_ERROR(Migrate(*db));
+  return std::unique_ptr<Database>(std::move(db));
+}
+
+}  // namespace kino::storage
