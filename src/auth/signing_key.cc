@@ -9,6 +9,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/rsa.h>  // EVP_PKEY_CTX_set_rsa_keygen_bits (not a deprecated RSA_* call)
 
 #include "common/random.h"
 #include "common/strings.h"
