@@ -1,168 +1,263 @@
 #include "media/download_mp4.h"
 
+#include <cerrno>
+#include <cstring>
 #include <utility>
 #include <vector>
 
-#include "media/av_util.h"
-#include "media/download_output.h"
-#include "media/mp4_concat_io.h"
+#include <fcntl.h>
+#include <unistd.h>
 
-extern "C" {
-#include <libavutil/opt.h>
-}
+#include "media/download_output.h"
+#include "media/mp4_box.h"
+#include "media/mp4_flatten.h"
+#include "media/mp4_fragments.h"
 
 namespace kino::media {
 namespace {
 
-// One rendition being copied into the output.
-struct RemuxTrack {
-  FragmentedInput input;
-  int in_index = -1;
-  AVStream* out_stream = nullptr;
-  AvPacketPtr next = MakePacket();
-  bool done = false;
+constexpr size_t kFallbackBufferBytes = 1 << 20;
+
+// A rendition to put in the download and what it must hold.
+struct Source {
+  const FragmentedTrack* files;
+  uint32_t handler;                      // 'vide' or 'soun'
+  std::vector<uint32_t> sample_entries;  // accepted stsd entry types
 };
 
-Status AddTrack(const FragmentedTrack& track, AVMediaType type, AVCodecID codec,
-                AVFormatContext* out, RemuxTrack* remux) {
-  if (track.segment_paths.empty()) {
-    return InvalidArgument("rendition " + track.init_path + " has no segments");
+Result<Mp4TrackIndex> IndexSource(const Source& source) {
+  KINO_ASSIGN_OR_RETURN(Mp4TrackIndex index, IndexFragmentedTrack(*source.files, source.handler));
+  for (uint32_t entry : source.sample_entries) {
+    if (index.info.sample_entry == entry) {
+      return index;
+    }
   }
-  KINO_ASSIGN_OR_RETURN(remux->input, OpenFragmentedInput(track));
-  AVFormatContext* in = remux->input.format.get();
-  int index = av_find_best_stream(in, type, -1, -1, nullptr, 0);
-  if (index < 0 || in->streams[index]->codecpar->codec_id != codec) {
-    return InvalidArgument("rendition " + track.init_path + " lacks the expected " +
-                           avcodec_get_name(codec) + " track");
+  return InvalidArgument("rendition " + source.files->init_path + " holds " +
+                         FourCcText(index.info.sample_entry) + ", not the expected codec");
+}
+
+// The source segment files, one open descriptor per track at a time: chunks are copied in
+// time order, so each track moves through its segments once.
+class SegmentFiles {
+ public:
+  explicit SegmentFiles(std::vector<const FragmentedTrack*> tracks)
+      : tracks_(std::move(tracks)), open_(tracks_.size()) {}
+  ~SegmentFiles() {
+    for (const OpenFile& f : open_) {
+      if (f.fd >= 0) {
+        ::close(f.fd);
+      }
+    }
   }
-  remux->in_index = index;
-  remux->out_stream = avformat_new_stream(out, nullptr);
-  if (remux->out_stream == nullptr) {
-    return ResourceExhausted("avformat_new_stream failed");
+  SegmentFiles(const SegmentFiles&) = delete;
+  SegmentFiles& operator=(const SegmentFiles&) = delete;
+
+  Result<int> Get(uint32_t track, uint32_t segment) {
+    OpenFile& f = open_[track];
+    if (f.fd >= 0 && f.segment == segment) {
+      return f.fd;
+    }
+    if (f.fd >= 0) {
+      ::close(f.fd);
+    }
+    const std::string& path = tracks_[track]->segment_paths[segment];
+    f.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    f.segment = segment;
+    if (f.fd < 0) {
+      int err = errno;
+      std::string msg = "open " + path + ": " + std::strerror(err);
+      return err == ENOENT ? NotFound(msg) : Internal(msg);
+    }
+    ::posix_fadvise(f.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    return f.fd;
   }
-  KINO_RETURN_IF_ERROR(
-      AvStatus(avcodec_parameters_copy(remux->out_stream->codecpar, in->streams[index]->codecpar),
-               "avcodec_parameters_copy"));
-  remux->out_stream->codecpar->codec_tag = 0;
-  remux->out_stream->time_base = in->streams[index]->time_base;
+
+ private:
+  struct OpenFile {
+    int fd = -1;
+    uint32_t segment = 0;
+  };
+  std::vector<const FragmentedTrack*> tracks_;
+  std::vector<OpenFile> open_;
+};
+
+// Copies `length` bytes between files inside the kernel with copy_file_range(2); falls back to
+// pread/pwrite where the kernel or file system cannot (different file systems, old kernels).
+class RangeCopier {
+ public:
+  explicit RangeCopier(int out_fd) : out_fd_(out_fd) {}
+
+  Status Copy(int in_fd, uint64_t in_offset, uint64_t out_offset, uint64_t length) {
+    while (length > 0) {
+      ssize_t n = fallback_ ? CopyThroughBuffer(in_fd, in_offset, out_offset, length)
+                            : CopyInKernel(in_fd, in_offset, out_offset, length);
+      if (n < 0 && errno == EINTR) {
+        continue;
+      }
+      if (n < 0 && !fallback_ && IsUnsupported(errno)) {
+        fallback_ = true;
+        continue;
+      }
+      if (n < 0) {
+        return Internal(std::string("copying media data: ") + std::strerror(errno));
+      }
+      if (n == 0) {
+        return DataLoss("a segment file is shorter than its index (changed while copying?)");
+      }
+      in_offset += static_cast<uint64_t>(n);
+      out_offset += static_cast<uint64_t>(n);
+      length -= static_cast<uint64_t>(n);
+    }
+    return Status::Ok();
+  }
+
+ private:
+  static bool IsUnsupported(int err) {
+    return err == EXDEV || err == ENOSYS || err == EOPNOTSUPP || err == EINVAL;
+  }
+
+  ssize_t CopyInKernel(int in_fd, uint64_t in_offset, uint64_t out_offset, uint64_t length) {
+    auto in = static_cast<off64_t>(in_offset);
+    auto out = static_cast<off64_t>(out_offset);
+    return ::copy_file_range(in_fd, &in, out_fd_, &out, length, 0);
+  }
+
+  ssize_t CopyThroughBuffer(int in_fd, uint64_t in_offset, uint64_t out_offset, uint64_t length) {
+    buffer_.resize(kFallbackBufferBytes);
+    size_t want = static_cast<size_t>(std::min<uint64_t>(length, buffer_.size()));
+    ssize_t got = ::pread(in_fd, buffer_.data(), want, static_cast<off_t>(in_offset));
+    if (got <= 0) {
+      return got;
+    }
+    return WriteAll(buffer_.data(), static_cast<size_t>(got), out_offset);
+  }
+
+  ssize_t WriteAll(const char* data, size_t size, uint64_t offset) {
+    size_t done = 0;
+    while (done < size) {
+      ssize_t n = ::pwrite(out_fd_, data + done, size - done, static_cast<off_t>(offset + done));
+      if (n < 0 && errno == EINTR) {
+        continue;
+      }
+      if (n <= 0) {
+        return -1;
+      }
+      done += static_cast<size_t>(n);
+    }
+    return static_cast<ssize_t>(size);
+  }
+
+  int out_fd_;
+  bool fallback_ = false;
+  std::vector<char> buffer_;
+};
+
+Status WriteHeader(int fd, const std::string& header) {
+  size_t done = 0;
+  while (done < header.size()) {
+    ssize_t n = ::pwrite(fd, header.data() + done, header.size() - done, static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0) {
+      return Internal(std::string("writing download header: ") + std::strerror(errno));
+    }
+    done += static_cast<size_t>(n);
+  }
   return Status::Ok();
 }
 
-// Reads the next packet of the track's stream into remux->next, or marks it done at EOF.
-Status ReadNext(RemuxTrack* remux) {
-  while (true) {
-    av_packet_unref(remux->next.get());
-    int err = av_read_frame(remux->input.format.get(), remux->next.get());
-    if (err == AVERROR_EOF) {
-      remux->done = true;
-      return Status::Ok();
+// Copies one chunk's samples, merging samples that are contiguous in the same segment file
+// into one copy (within a fragment they always are).
+Status CopyChunk(const Mp4Chunk& chunk, const Mp4TrackIndex& track, SegmentFiles& files,
+                 RangeCopier& copier, uint64_t* out_offset) {
+  const Mp4Sample* samples = track.samples.data() + chunk.first_sample;
+  uint32_t i = 0;
+  while (i < chunk.sample_count) {
+    const Mp4Sample& first = samples[i];
+    uint64_t length = first.size;
+    for (++i; i < chunk.sample_count; ++i) {
+      const Mp4Sample& s = samples[i];
+      if (s.segment != first.segment || s.offset != first.offset + length) {
+        break;
+      }
+      length += s.size;
     }
-    if (err < 0) {
-      return DataLoss("reading rendition: " + AvErrorText(err));
-    }
-    if (remux->next->stream_index == remux->in_index) {
-      return Status::Ok();
-    }
+    KINO_ASSIGN_OR_RETURN(int fd, files.Get(chunk.track, first.segment));
+    KINO_RETURN_IF_ERROR(copier.Copy(fd, first.offset, *out_offset, length));
+    *out_offset += length;
   }
+  return Status::Ok();
 }
 
-// The track whose next packet has the earliest decode time, or null when all are done.
-RemuxTrack* Earliest(std::vector<RemuxTrack>& tracks) {
-  RemuxTrack* best = nullptr;
-  for (RemuxTrack& t : tracks) {
-    if (t.done) {
-      continue;
-    }
-    AVRational tb = t.input.format->streams[t.in_index]->time_base;
-    if (best == nullptr ||
-        av_compare_ts(t.next->dts, tb, best->next->dts,
-                      best->input.format->streams[best->in_index]->time_base) < 0) {
-      best = &t;
-    }
-  }
-  return best;
-}
-
-double Fraction(const std::vector<RemuxTrack>& tracks) {
-  int64_t done = 0;
-  int64_t total = 0;
-  for (const RemuxTrack& t : tracks) {
-    done += avio_tell(t.input.io.get());
-    total += t.input.reader->size();
-  }
-  return total > 0 ? static_cast<double>(done) / static_cast<double>(total) : 1.0;
-}
-
-Status CopyPackets(std::vector<RemuxTrack>& tracks, AVFormatContext* out,
+Status CopyPayload(const Mp4FlatLayout& layout, const std::vector<Mp4TrackIndex>& tracks,
+                   const std::vector<const FragmentedTrack*>& track_files, int out_fd,
                    const DownloadProgressFn& progress) {
-  for (RemuxTrack& t : tracks) {
-    KINO_RETURN_IF_ERROR(ReadNext(&t));
-  }
-  int64_t count = 0;
-  for (RemuxTrack* t = Earliest(tracks); t != nullptr; t = Earliest(tracks)) {
-    AVPacket* pkt = t->next.get();
-    av_packet_rescale_ts(pkt, t->input.format->streams[t->in_index]->time_base,
-                         t->out_stream->time_base);
-    pkt->stream_index = t->out_stream->index;
-    pkt->pos = -1;
-    KINO_RETURN_IF_ERROR(AvStatus(av_write_frame(out, pkt), "av_write_frame"));
-    KINO_RETURN_IF_ERROR(ReadNext(t));
-    if (progress && ++count % 64 == 0 && !progress(Fraction(tracks) * 0.95)) {
+  SegmentFiles files(track_files);
+  RangeCopier copier(out_fd);
+  uint64_t out_offset = layout.header.size();
+  uint64_t copied = 0;
+  for (const Mp4Chunk& chunk : layout.chunks) {
+    KINO_RETURN_IF_ERROR(CopyChunk(chunk, tracks[chunk.track], files, copier, &out_offset));
+    copied += chunk.bytes;
+    // Progress is bytes copied over the total; the last step (1.0) waits for the fsync.
+    double fraction = static_cast<double>(copied) / static_cast<double>(layout.payload_bytes + 1);
+    if (progress && !progress(fraction)) {
       return Cancelled("download cancelled");
     }
   }
   return Status::Ok();
 }
 
-// TODO: this libavformat remux reads every packet and the mp4 muxer then rewrites the whole
-// file to move moov first (two passes of data I/O); a box-level flattener needs one.
-Status Remux(const FragmentedTrack* video, const FragmentedTrack* audio, const char* format_name,
-             const std::string& out_path, const DownloadProgressFn& progress) {
+// Indexes the renditions, lays out the progressive file and writes it in one pass of media I/O:
+// the header from memory, then every sample copied once from the fragments' mdat boxes.
+Status MakeProgressive(const std::vector<Source>& sources, Mp4Brand brand,
+                       const std::string& out_path, const DownloadProgressFn& progress) {
+  std::vector<Mp4TrackIndex> tracks;
+  std::vector<const FragmentedTrack*> track_files;
+  for (const Source& source : sources) {
+    KINO_ASSIGN_OR_RETURN(Mp4TrackIndex index, IndexSource(source));
+    tracks.push_back(std::move(index));
+    track_files.push_back(source.files);
+  }
+  std::vector<const Mp4TrackIndex*> track_ptrs;
+  for (const Mp4TrackIndex& track : tracks) {
+    track_ptrs.push_back(&track);
+  }
+  KINO_ASSIGN_OR_RETURN(Mp4FlatLayout layout, FlattenMp4(track_ptrs, brand));
+
   KINO_ASSIGN_OR_RETURN(AtomicOutputFile file, AtomicOutputFile::Create(out_path));
-  AVFormatContext* raw = nullptr;
-  KINO_RETURN_IF_ERROR(
-      AvStatus(avformat_alloc_output_context2(&raw, nullptr, format_name, file.temp_path().c_str()),
-               "avformat_alloc_output_context2"));
-  AvOutputPtr out(raw);
-
-  std::vector<RemuxTrack> tracks((video != nullptr) + (audio != nullptr));
-  size_t next = 0;
-  if (video != nullptr) {
-    KINO_RETURN_IF_ERROR(
-        AddTrack(*video, AVMEDIA_TYPE_VIDEO, AV_CODEC_ID_H264, out.get(), &tracks[next++]));
-  }
-  if (audio != nullptr) {
-    KINO_RETURN_IF_ERROR(
-        AddTrack(*audio, AVMEDIA_TYPE_AUDIO, AV_CODEC_ID_AAC, out.get(), &tracks[next++]));
-  }
-
-  KINO_RETURN_IF_ERROR(
-      AvStatus(avio_open(&out->pb, file.temp_path().c_str(), AVIO_FLAG_WRITE), "avio_open"));
-  AVDictionary* options = nullptr;
-  av_dict_set(&options, "movflags", "+faststart", 0);
-  int err = avformat_write_header(out.get(), &options);
-  av_dict_free(&options);
-  KINO_RETURN_IF_ERROR(AvStatus(err, "avformat_write_header"));
-  KINO_RETURN_IF_ERROR(CopyPackets(tracks, out.get(), progress));
-  KINO_RETURN_IF_ERROR(AvStatus(av_write_trailer(out.get()), "av_write_trailer"));
-  KINO_RETURN_IF_ERROR(AvStatus(avio_closep(&out->pb), "avio_close"));
+  KINO_RETURN_IF_ERROR(WriteHeader(file.fd(), layout.header));
+  KINO_RETURN_IF_ERROR(CopyPayload(layout, tracks, track_files, file.fd(), progress));
   KINO_RETURN_IF_ERROR(file.Commit());
   if (progress) {
-    progress(1.0);
+    progress(1.0);  // done; a cancel now is too late to matter
   }
   return Status::Ok();
+}
+
+Source VideoSource(const FragmentedTrack& track) {
+  return Source{&track, FourCc("vide"), {FourCc("avc1"), FourCc("avc3")}};
+}
+
+Source AudioSource(const FragmentedTrack& track) {
+  return Source{&track, FourCc("soun"), {FourCc("mp4a")}};
 }
 
 }  // namespace
 
 Status MakeDownloadMp4(const FragmentedTrack& video, const FragmentedTrack* audio,
                        const std::string& out_path, const DownloadProgressFn& progress) {
-  return Remux(&video, audio, "mp4", out_path, progress);
+  std::vector<Source> sources = {VideoSource(video)};
+  if (audio != nullptr) {
+    sources.push_back(AudioSource(*audio));
+  }
+  return MakeProgressive(sources, Mp4Brand::kMp4, out_path, progress);
 }
 
 Status MakeDownloadM4a(const FragmentedTrack& audio, const std::string& out_path,
                        const DownloadProgressFn& progress) {
-  return Remux(nullptr, &audio, "ipod", out_path, progress);
+  return MakeProgressive({AudioSource(audio)}, Mp4Brand::kM4a, out_path, progress);
 }
 
 }  // namespace kino::media

@@ -173,8 +173,7 @@ TEST_F(DownloadMp4Test, FailsWithNotFoundWhenASegmentIsMissing) {
   ExpectNoOutput(out);
 }
 
-// Enabled with the box-level flattener: libavformat reads a truncated fragment silently.
-TEST_F(DownloadMp4Test, DISABLED_FailsWithDataLossWhenASegmentIsTruncated) {
+TEST_F(DownloadMp4Test, FailsWithDataLossWhenASegmentIsTruncated) {
   FragmentedTrack video = CopyOf(video_, "v");
   std::filesystem::resize_file(video.segment_paths[1], 1000);
   std::string out = tmp_.File("d.mp4");
