@@ -6,7 +6,10 @@
 
 extern "C" {
 #include <libavcodec/avcodec.h>
+#include <libavfilter/avfilter.h>
 #include <libavformat/avformat.h>
+#include <libavutil/audio_fifo.h>
+#include <libavutil/dict.h>
 #include <libavutil/frame.h>
 #include <libswresample/swresample.h>
 #include <libswscale/swscale.h>
@@ -76,6 +79,20 @@ Status AvStatus(int err, std::string_view call);
 // could not continue anyway.
 AvFramePtr MakeFrame();
 AvPacketPtr MakePacket();
+
+// Added for the transcoder: filter graphs, audio FIFOs and option dictionaries.
+struct AvFilterGraphDeleter {
+  void operator()(AVFilterGraph* graph) const { avfilter_graph_free(&graph); }
+};
+struct AvAudioFifoDeleter {
+  void operator()(AVAudioFifo* fifo) const { av_audio_fifo_free(fifo); }
+};
+struct AvDictionaryDeleter {
+  void operator()(AVDictionary* dict) const { av_dict_free(&dict); }
+};
+using AvFilterGraphPtr = std::unique_ptr<AVFilterGraph, AvFilterGraphDeleter>;
+using AvAudioFifoPtr = std::unique_ptr<AVAudioFifo, AvAudioFifoDeleter>;
+using AvDictionaryPtr = std::unique_ptr<AVDictionary, AvDictionaryDeleter>;
 
 }  // namespace kino::media
 
