@@ -164,17 +164,21 @@ class [[nodiscard]] Result {
 #define KINO_CONCAT_(a, b) KINO_CONCAT_INNER_(a, b)
 
 // Returns the Status from the enclosing function if `expr` is not OK.
-#define KINO_RETURN_IF_ERROR(expr)        \
-  do {                                    \
-    ::kino::Status kino_status_ = (expr); \
-    if (!kino_status_.ok()) {             \
-      return kino_status_;                \
-    }                                     \
+// The variable's name is unique per expansion so that the macro nests (inside a lambda that is
+// itself inside the macro's argument) without shadowing.
+#define KINO_RETURN_IF_ERROR(expr) \
+  KINO_RETURN_IF_ERROR_IMPL_(KINO_CONCAT_(kino_status_, __COUNTER__), expr)
+#define KINO_RETURN_IF_ERROR_IMPL_(tmp, expr) \
+  do {                                        \
+    ::kino::Status tmp = (expr);              \
+    if (!tmp.ok()) {                          \
+      return tmp;                             \
+    }                                         \
   } while (false)
 
 // `KINO_ASSIGN_OR_RETURN(auto x, MakeX());` declares x from a Result, or returns its Status.
 #define KINO_ASSIGN_OR_RETURN(lhs, expr) \
-  KINO_ASSIGN_OR_RETURN_IMPL_(KINO_CONCAT_(kino_result_, __LINE__), lhs, expr)
+  KINO_ASSIGN_OR_RETURN_IMPL_(KINO_CONCAT_(kino_result_, __COUNTER__), lhs, expr)
 #define KINO_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) \
   auto tmp = (expr);                                \
   if (!tmp.ok()) {                                  \

@@ -1,0 +1,48 @@
+// What the API handlers share: the stores, the job workers, and the settings they need.
+// Built once by the app at start-up; handlers hold a reference for the process's life.
+#ifndef KINO_API_CONTEXT_H_
+#define KINO_API_CONTEXT_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "api/http_types.h"
+#include "common/status.h"
+#include "storage/blob_store.h"
+#include "storage/database.h"
+
+namespace kino::api {
+
+struct ApiSettings {
+  std::string public_url;  // e.g. "http://127.0.0.1:8080", no trailing slash
+  std::string data_dir;
+  uint64_t max_basic_upload_bytes = 200ull * 1000 * 1000;
+  uint64_t max_tus_upload_bytes = 30ull * 1000 * 1000 * 1000;
+  bool allow_private_urls = false;
+  int64_t tus_expiry_seconds = 24 * 3600;
+  // Signed URLs: the MaxMind database for ip.geoip.country rules ("" = none) and the proxies
+  // whose X-Forwarded-For is believed (IPs or CIDRs).
+  std::string geoip_db;
+  std::vector<std::string> trusted_proxies;
+};
+
+struct ApiContext {
+  storage::Database* db = nullptr;
+  storage::BlobStore* blobs = nullptr;
+  // Wakes the job workers after a transaction that enqueued a job has committed.
+  std::function<void()> wake_workers;
+  ApiSettings settings;
+};
+
+// The account a request may act on: the path's account id, if the request's credentials
+// (Authorization: Bearer <token>, or X-Auth-Email + X-Auth-Key) belong to it. Unauthenticated
+// (401, code 10000) for missing or bad credentials; PermissionDenied (403, code 10000) for a
+// token of another account.
+Result<std::string> Authenticate(ApiContext& ctx, const Request& req,
+                                 std::string_view path_account_id);
+
+}  // namespace kino::api
+
+#endif  // KINO_API_CONTEXT_H_

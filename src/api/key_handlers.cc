@@ -1,0 +1,10 @@
+#include "api/routes.h"
+
+namespace kino::api {
+
+void RegisterKeyRoutes(Router& router, ApiContext& ctx) {
+  (void)router;
+  (void)ctx;
+}
+
+}  // namespace kino::api

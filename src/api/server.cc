@@ -1,0 +1,573 @@
+// Beast and Asio live here and nowhere else in the server.
+#include "api/server.h"
+
+#include <fcntl.h>
+#include <sys/sendfile.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <list>
+#include <mutex>
+#include <thread>
+#include <utility>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "api/envelope.h"
+#include "common/log.h"
+#include "common/metrics.h"
+#include "common/random.h"
+#include "common/strings.h"
+#include "common/time_util.h"
+#include "domain/errors.h"
+
+namespace kino::api {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using boost::system::error_code;
+
+constexpr size_t kHeaderLimit = 16 * 1024;
+constexpr size_t kSendfileChunk = 1 << 20;
+
+metrics::Counter& RequestsCounter() {
+  static metrics::Counter& c = metrics::GetCounter(
+      "kino_http_requests_total", "HTTP requests by route, method and status.");
+  return c;
+}
+metrics::Histogram& LatencyHistogram() {
+  static metrics::Histogram& h = metrics::GetHistogram(
+      "kino_http_request_duration_seconds", "Time from request header to response end.",
+      {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30});
+  return h;
+}
+metrics::Gauge& InFlightGauge() {
+  static metrics::Gauge& g =
+      metrics::GetGauge("kino_http_in_flight_requests", "Requests being served now.");
+  return g;
+}
+
+bool IsApiPath(std::string_view path) { return path.rfind("/client/v4/", 0) == 0; }
+
+Response ErrorFor(std::string_view path, const Status& s, std::string_view request_id) {
+  return IsApiPath(path) ? JsonError(s, request_id) : PlainError(s, request_id);
+}
+
+// Per-connection state the server can reach from outside the session (shutdown).
+struct SessionHandle {
+  beast::tcp_stream* stream = nullptr;
+  std::atomic<bool> idle{true};
+};
+
+// Reads a request body through the Beast parser, a buffer at a time.
+class ParserBodyReader : public BodyReader {
+ public:
+  ParserBodyReader(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                   http::request_parser<http::buffer_body>& parser, std::chrono::seconds timeout)
+      : stream_(stream), buffer_(buffer), parser_(parser), timeout_(timeout) {
+    auto expect = parser_.get()[http::field::expect];
+    expect_continue_ = EqualsIgnoreCase(std::string_view(expect.data(), expect.size()),
+                                        "100-continue");
+    if (parser_.content_length()) {
+      content_length_ = *parser_.content_length();
+    }
+  }
+
+  asio::awaitable<Result<size_t>> Read(char* out, size_t capacity) override {
+    if (parser_.is_done() || capacity == 0) {
+      co_return size_t{0};
+    }
+    if (expect_continue_) {
+      // RFC 9110 section 10.1.1: the client waits for this before sending the body.
+      expect_continue_ = false;
+      http::response<http::empty_body> cont{http::status::continue_, 11};
+      error_code ec;
+      stream_.expires_after(timeout_);
+      co_await http::async_write(stream_, cont, asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) {
+        co_return Cancelled("client went away");
+      }
+    }
+    auto& body = parser_.get().body();
+    body.data = out;
+    body.size = capacity;
+    error_code ec;
+    stream_.expires_after(timeout_);
+    co_await http::async_read_some(stream_, buffer_, parser_,
+                                   asio::redirect_error(asio::use_awaitable, ec));
+    size_t n = capacity - body.size;
+    if (ec == http::error::need_buffer) {
+      ec = {};
+    }
+    if (ec) {
+      if (ec == beast::error::timeout) {
+        co_return DeadlineExceeded("request body stalled");
+      }
+      if (ec == http::error::partial_message || ec == asio::error::eof ||
+          ec == asio::error::connection_reset) {
+        co_return Cancelled("client closed the connection mid-body");
+      }
+      co_return InvalidArgument("malformed request body: " + ec.message(),
+                                domain::kErrBadUpload);
+    }
+    bytes_read_ += n;
+    co_return n;
+  }
+
+  std::optional<uint64_t> content_length() const override { return content_length_; }
+  uint64_t bytes_read() const override { return bytes_read_; }
+
+ private:
+  beast::tcp_stream& stream_;
+  beast::flat_buffer& buffer_;
+  http::request_parser<http::buffer_body>& parser_;
+  std::chrono::seconds timeout_;
+  bool expect_continue_ = false;
+  std::optional<uint64_t> content_length_;
+  uint64_t bytes_read_ = 0;
+};
+
+}  // namespace
+
+class Server::Impl {
+ public:
+  Impl(ServerOptions options, const Router* router)
+      : options_(std::move(options)),
+        router_(router),
+        io_(options_.threads),
+        acceptor_(io_),
+        signals_(io_, SIGINT, SIGTERM) {}
+
+  Result<std::string> Listen() {
+    std::string host = options_.listen;
+    std::string port = "8080";
+    size_t colon = host.rfind(':');
+    if (colon != std::string::npos) {
+      port = host.substr(colon + 1);
+      host = host.substr(0, colon);
+    }
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+      host = host.substr(1, host.size() - 2);
+    }
+    error_code ec;
+    auto address = asio::ip::make_address(host.empty() ? "0.0.0.0" : host, ec);
+    auto port_number = ParseUint64(port);
+    if (ec || !port_number || *port_number > 65535) {
+      return InvalidArgument("--listen must be HOST:PORT with a numeric IP, got " +
+                             options_.listen);
+    }
+    tcp::endpoint endpoint(address, static_cast<uint16_t>(*port_number));
+    acceptor_.open(endpoint.protocol(), ec);
+    if (!ec) {
+      acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+    }
+    if (!ec) {
+      acceptor_.bind(endpoint, ec);
+    }
+    if (!ec) {
+      acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    }
+    if (ec) {
+      return Unavailable("listening on " + options_.listen + ": " + ec.message());
+    }
+    tcp::endpoint bound = acceptor_.local_endpoint();
+    std::string addr = bound.address().to_string();
+    if (bound.address().is_v6()) {
+      addr = "[" + addr + "]";
+    }
+    return addr + ":" + std::to_string(bound.port());
+  }
+
+  void OnSignal(std::function<void(int)> fn) { on_signal_ = std::move(fn); }
+
+  void Run() {
+    signals_.async_wait([this](const error_code& ec, int signo) {
+      if (!ec && on_signal_) {
+        on_signal_(signo);
+      }
+    });
+    asio::co_spawn(io_, AcceptLoop(), asio::detached);
+    std::vector<std::thread> threads;
+    for (int i = 1; i < options_.threads; ++i) {
+      threads.emplace_back([this] { io_.run(); });
+    }
+    io_.run();
+    for (auto& t : threads) {
+      t.join();
+    }
+  }
+
+  void Shutdown() {
+    asio::post(io_, [this] { BeginDrain(); });
+  }
+
+ private:
+  void BeginDrain() {
+    if (draining_.exchange(true)) {
+      return;
+    }
+    error_code ec;
+    acceptor_.close(ec);
+    signals_.cancel(ec);
+    CloseIdleSessions();
+    drain_deadline_ = std::chrono::steady_clock::now() + options_.grace;
+    asio::co_spawn(io_, DrainWatch(), asio::detached);
+  }
+
+  void CloseIdleSessions() {
+    std::lock_guard<std::mutex> lock(sessions_mu_);
+    for (auto& handle : sessions_) {
+      if (handle->idle.load() && handle->stream != nullptr) {
+        beast::tcp_stream* stream = handle->stream;
+        asio::post(stream->get_executor(), [handle] {
+          if (handle->idle.load() && handle->stream != nullptr) {
+            handle->stream->cancel();
+          }
+        });
+      }
+    }
+  }
+
+  asio::awaitable<void> DrainWatch() {
+    asio::steady_timer timer(io_);
+    while (true) {
+      size_t open = 0;
+      {
+        std::lock_guard<std::mutex> lock(sessions_mu_);
+        open = sessions_.size();
+      }
+      if (open == 0 || std::chrono::steady_clock::now() >= drain_deadline_) {
+        if (open > 0) {
+          log::Warn("shutdown_grace_expired", "closing connections still in flight",
+                    {{"connections", std::to_string(open)}});
+        }
+        io_.stop();
+        co_return;
+      }
+      CloseIdleSessions();
+      timer.expires_after(std::chrono::milliseconds(50));
+      error_code ec;
+      co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+  }
+
+  asio::awaitable<void> AcceptLoop() {
+    while (!draining_.load()) {
+      error_code ec;
+      tcp::socket socket(asio::make_strand(io_));
+      co_await acceptor_.async_accept(socket, asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) {
+        if (draining_.load() || ec == asio::error::operation_aborted) {
+          co_return;
+        }
+        log::Warn("accept_failed", ec.message());
+        continue;
+      }
+      auto executor = socket.get_executor();
+      asio::co_spawn(executor, Session(std::move(socket)), asio::detached);
+    }
+  }
+
+  asio::awaitable<void> Session(tcp::socket socket) {
+    auto handle = std::make_shared<SessionHandle>();
+    std::string peer_ip;
+    {
+      error_code ec;
+      auto ep = socket.remote_endpoint(ec);
+      if (!ec) {
+        auto addr = ep.address();
+        if (addr.is_v6() && addr.to_v6().is_v4_mapped()) {
+          addr = asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6());
+        }
+        peer_ip = addr.to_string();
+      }
+    }
+    beast::tcp_stream stream(std::move(socket));
+    handle->stream = &stream;
+    {
+      std::lock_guard<std::mutex> lock(sessions_mu_);
+      sessions_.push_back(handle);
+    }
+    beast::flat_buffer buffer;
+    bool first = true;
+    while (!draining_.load() || first) {
+      first = false;
+      bool keep_alive = co_await ServeOne(stream, buffer, peer_ip, *handle);
+      if (!keep_alive) {
+        break;
+      }
+    }
+    error_code ec;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    {
+      std::lock_guard<std::mutex> lock(sessions_mu_);
+      handle->stream = nullptr;
+      sessions_.remove(handle);
+    }
+  }
+
+  // Serves one request. Returns whether the connection may carry another.
+  asio::awaitable<bool> ServeOne(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                 const std::string& peer_ip, SessionHandle& handle) {
+    http::request_parser<http::buffer_body> parser;
+    parser.header_limit(kHeaderLimit);
+    parser.body_limit(boost::none);
+    handle.idle.store(true);
+    stream.expires_after(buffer.size() > 0 ? options_.header_timeout : options_.idle_timeout);
+    error_code ec;
+    co_await http::async_read_header(stream, buffer, parser,
+                                     asio::redirect_error(asio::use_awaitable, ec));
+    handle.idle.store(false);
+    if (ec) {
+      if (ec == http::error::header_limit) {
+        co_await WriteSimple(stream, 431, "request header too large\n");
+      } else if (ec != http::error::end_of_stream && ec != beast::error::timeout &&
+                 ec != asio::error::operation_aborted && ec != asio::error::connection_reset &&
+                 ec != asio::error::eof) {
+        co_await WriteSimple(stream, 400, "malformed request\n");
+      }
+      co_return false;
+    }
+
+    auto started = std::chrono::steady_clock::now();
+    InFlightGauge().Add(1);
+    Request req = BuildRequest(parser.get(), peer_ip);
+    ParserBodyReader reader(stream, buffer, parser, options_.io_timeout);
+    std::string route_name = "unmatched";
+    Response res = co_await Dispatch(req, reader, &route_name);
+    bool keep_alive = parser.get().keep_alive() && !res.close && !draining_.load();
+    if (!parser.is_done()) {
+      keep_alive = false;  // the handler did not read the body: the stream is out of step
+    }
+    res.headers.Set("X-Request-Id", req.request_id);
+    bool ok = co_await WriteResponse(stream, req, res, keep_alive);
+    InFlightGauge().Add(-1);
+
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    RequestsCounter().Increment(
+        {{"route", route_name}, {"method", req.method}, {"status", std::to_string(res.status)}});
+    LatencyHistogram().Observe(seconds, {{"route", route_name}});
+    log::Debug("http_request", "served",
+               {{"request_id", req.request_id},
+                {"method", req.method},
+                {"route", route_name},
+                {"path", log::RedactUrl(req.path)},
+                {"status", std::to_string(res.status)},
+                {"ms", std::to_string(static_cast<int64_t>(seconds * 1000))}});
+    co_return ok && keep_alive;
+  }
+
+  static Request BuildRequest(const http::request<http::buffer_body>& msg,
+                              const std::string& peer_ip) {
+    Request req;
+    req.method = std::string(msg.method_string());
+    req.target = std::string(msg.target());
+    std::string_view target = req.target;
+    size_t q = target.find('?');
+    req.path = std::string(target.substr(0, q));
+    if (q != std::string_view::npos) {
+      req.query = ParseQuery(target.substr(q + 1));
+    }
+    for (const auto& field : msg) {
+      req.headers.Add(std::string_view(field.name_string().data(), field.name_string().size()),
+                      std::string_view(field.value().data(), field.value().size()));
+    }
+    req.peer_ip = peer_ip;
+    req.request_id = RandomHex(8);
+    return req;
+  }
+
+  asio::awaitable<Response> Dispatch(Request& req, ParserBodyReader& reader,
+                                     std::string* route_name) {
+    auto segments = SplitPath(req.path);
+    if (!segments) {
+      co_return ErrorFor(req.path, InvalidArgument("malformed path"), req.request_id);
+    }
+    RouteMatch match = router_->Match(req.method, *segments);
+    if (match.route == nullptr) {
+      if (match.path_matched && req.method != "OPTIONS") {
+        Response r = ErrorFor(
+            req.path,
+            Status(StatusCode::kInvalidArgument, "method not allowed",
+                   domain::kErrMethodNotAllowed),
+            req.request_id);
+        std::string allow;
+        for (const auto& m : match.allowed) {
+          allow += (allow.empty() ? "" : ", ") + m;
+        }
+        r.headers.Set("Allow", allow);
+        co_return r;
+      }
+      co_return ErrorFor(req.path,
+                         NotFound("No route for the URI", domain::kErrNoRoute), req.request_id);
+    }
+    *route_name = match.route->pattern;
+    if (match.route->stream_handler) {
+      co_return co_await match.route->stream_handler(req, match.params, reader);
+    }
+    Status body_status = co_await ReadWholeBody(reader, &req.body);
+    if (!body_status.ok()) {
+      Response r = ErrorFor(req.path, body_status, req.request_id);
+      r.close = true;
+      co_return r;
+    }
+    co_return match.route->handler(req, match.params);
+  }
+
+  asio::awaitable<Status> ReadWholeBody(ParserBodyReader& reader, std::string* body) {
+    if (reader.content_length() && *reader.content_length() > options_.max_body_bytes) {
+      co_return ResourceExhausted("request body larger than " +
+                                      std::to_string(options_.max_body_bytes) + " bytes",
+                                  domain::kErrUploadTooLarge);
+    }
+    char chunk[16384];
+    while (true) {
+      Result<size_t> n = co_await reader.Read(chunk, sizeof(chunk));
+      if (!n.ok()) {
+        co_return n.status();
+      }
+      if (*n == 0) {
+        co_return Status::Ok();
+      }
+      body->append(chunk, *n);
+      if (body->size() > options_.max_body_bytes) {
+        co_return ResourceExhausted("request body too large", domain::kErrUploadTooLarge);
+      }
+    }
+  }
+
+  asio::awaitable<void> WriteSimple(beast::tcp_stream& stream, int status, std::string body) {
+    http::response<http::string_body> res{static_cast<http::status>(status), 11};
+    res.set(http::field::content_type, "text/plain");
+    res.set(http::field::connection, "close");
+    res.body() = std::move(body);
+    res.prepare_payload();
+    error_code ec;
+    stream.expires_after(options_.io_timeout);
+    co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
+  }
+
+  asio::awaitable<bool> WriteResponse(beast::tcp_stream& stream, const Request& req,
+                                      Response& res, bool keep_alive) {
+    http::response<http::empty_body> head{static_cast<http::status>(res.status), 11};
+    for (const auto& [name, value] : res.headers.fields()) {
+      head.insert(name, value);
+    }
+    bool no_body = res.status == 204 || res.status == 304 || (res.status >= 100 && res.status < 200);
+    if (!no_body) {
+      head.content_length(res.ContentLength());
+    }
+    head.keep_alive(keep_alive);
+    bool send_body = !no_body && !res.omit_body && req.method != "HEAD";
+
+    error_code ec;
+    http::response_serializer<http::empty_body> sr{head};
+    stream.expires_after(options_.io_timeout);
+    co_await http::async_write_header(stream, sr, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec || !send_body) {
+      co_return !ec;
+    }
+    if (res.parts.empty()) {
+      co_return co_await WriteBytes(stream, res.body);
+    }
+    for (const BodyPart& part : res.parts) {
+      bool ok = std::holds_alternative<std::string>(part)
+                    ? co_await WriteBytes(stream, std::get<std::string>(part))
+                    : co_await SendFile(stream, std::get<FileSlice>(part));
+      if (!ok) {
+        co_return false;
+      }
+    }
+    co_return true;
+  }
+
+  asio::awaitable<bool> WriteBytes(beast::tcp_stream& stream, const std::string& bytes) {
+    if (bytes.empty()) {
+      co_return true;
+    }
+    error_code ec;
+    stream.expires_after(options_.io_timeout);
+    co_await asio::async_write(stream, asio::buffer(bytes),
+                               asio::redirect_error(asio::use_awaitable, ec));
+    co_return !ec;
+  }
+
+  // Sends a file range with sendfile(2): the bytes go from the page cache to the socket
+  // without passing through user space, and a slow reader costs only the socket's buffer.
+  asio::awaitable<bool> SendFile(beast::tcp_stream& stream, const FileSlice& slice) {
+    int fd = ::open(slice.path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      log::Warn("sendfile_open_failed", "file vanished while sending");
+      co_return false;
+    }
+    auto& socket = stream.socket();
+    error_code ec;
+    socket.native_non_blocking(true, ec);
+    off_t offset = static_cast<off_t>(slice.offset);
+    uint64_t remaining = slice.length;
+    bool ok = !ec;
+    while (ok && remaining > 0) {
+      ssize_t n = ::sendfile(socket.native_handle(), fd, &offset,
+                             static_cast<size_t>(std::min<uint64_t>(remaining, kSendfileChunk)));
+      if (n > 0) {
+        remaining -= static_cast<uint64_t>(n);
+        continue;
+      }
+      if (n < 0 && errno == EINTR) {
+        continue;
+      }
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        ok = co_await WaitWritable(socket);
+        continue;
+      }
+      ok = false;  // n == 0: the file is shorter than planned; or a socket error
+    }
+    ::close(fd);
+    co_return ok;
+  }
+
+  asio::awaitable<bool> WaitWritable(tcp::socket& socket) {
+    asio::steady_timer watchdog(socket.get_executor());
+    watchdog.expires_after(options_.io_timeout);
+    bool timed_out = false;
+    watchdog.async_wait([&socket, &timed_out](const error_code& ec) {
+      if (!ec) {
+        timed_out = true;
+        error_code ignored;
+        socket.cancel(ignored);
+      }
+    });
+    error_code ec;
+    co_await socket.async_wait(tcp::socket::wait_write,
+                               asio::redirect_error(asio::use_awaitable, ec));
+    watchdog.cancel();
+    co_return !ec && !timed_out;
+  }
+
+  ServerOptions options_;
+  const Router* router_;
+  asio::io_context io_;
+  tcp::acceptor acceptor_;
+  asio::signal_set signals_;
+  std::function<void(int)> on_signal_;
+  std::atomic<bool> draining_{false};
+  std::chrono::steady_clock::time_point drain_deadline_;
+  std::mutex sessions_mu_;
+  std::list<std::shared_ptr<SessionHandle>> sessions_;
+};
+
+Server::Server(ServerOptions options, const Router* router)
+    : impl_(std::make_unique<Impl>(std::move(options), router)) {}
+Server::~Server() = default;
+Result<std::string> Server::Listen() { return impl_->Listen(); }
+void Server::Run() { impl_->Run(); }
+void Server::Shutdown() { impl_->Shutdown(); }
+void Server::OnSignal(std::function<void(int)> fn) { impl_->OnSignal(std::move(fn)); }
+
+}  // namespace kino::api

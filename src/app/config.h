@@ -1,0 +1,38 @@
+// Kino's settings: command-line flags, each with an environment twin, and their defaults.
+// A flag wins over its environment variable, which wins over the default.
+#ifndef KINO_APP_CONFIG_H_
+#define KINO_APP_CONFIG_H_
+
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace kino::app {
+
+struct Config {
+  std::string listen = "127.0.0.1:8080";  // --listen, KINO_LISTEN
+  std::string data_dir = "./data";        // --data, KINO_DATA_DIR
+  std::string public_url;                 // --public-url, KINO_PUBLIC_URL (default: from listen)
+  int workers = 1;                        // --workers, KINO_WORKERS: encodes at once
+  int http_threads = 2;                   // --http-threads, KINO_HTTP_THREADS
+  std::string geoip_db;                   // --geoip-db, KINO_GEOIP_DB
+  std::vector<std::string> trusted_proxies;  // --trusted-proxies, KINO_TRUSTED_PROXIES
+  bool allow_private_urls = false;        // KINO_ALLOW_PRIVATE_URLS=1
+  uint64_t max_upload_bytes = 200ull * 1000 * 1000;  // --max-upload-bytes, KINO_MAX_UPLOAD_BYTES
+  std::vector<int> ladder = {1080, 720, 480, 360, 240};  // --ladder, KINO_LADDER ("720,360")
+  std::string x264_preset = "veryfast";   // --x264-preset, KINO_X264_PRESET
+  std::string account_id;                 // KINO_ACCOUNT_ID (with KINO_API_TOKEN)
+  std::string api_token;                  // KINO_API_TOKEN
+};
+
+// The usage text of `kino serve`.
+std::string ServeUsage();
+
+// Reads the environment, then `args` (the words after "serve"). InvalidArgument names the bad
+// flag or value.
+Result<Config> ParseServeConfig(const std::vector<std::string>& args);
+
+}  // namespace kino::app
+
+#endif  // KINO_APP_CONFIG_H_

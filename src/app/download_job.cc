@@ -1,0 +1,10 @@
+#include "app/job_handlers.h"
+
+namespace kino::app {
+
+std::shared_ptr<jobs::JobHandler> MakeDownloadHandler(api::ApiContext& ctx) {
+  (void)ctx;
+  return nullptr;
+}
+
+}  // namespace kino::app
