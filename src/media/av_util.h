@@ -16,7 +16,9 @@ extern "C" {
 }
 
 #include <memory>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/status.h"
 
@@ -93,6 +95,45 @@ struct AvDictionaryDeleter {
 using AvFilterGraphPtr = std::unique_ptr<AVFilterGraph, AvFilterGraphDeleter>;
 using AvAudioFifoPtr = std::unique_ptr<AVAudioFifo, AvAudioFifoDeleter>;
 using AvDictionaryPtr = std::unique_ptr<AVDictionary, AvDictionaryDeleter>;
+
+struct AvCodecParametersDeleter {
+  void operator()(AVCodecParameters* par) const { avcodec_parameters_free(&par); }
+};
+using AvCodecParametersPtr = std::unique_ptr<AVCodecParameters, AvCodecParametersDeleter>;
+
+struct AvFilterInOutDeleter {
+  void operator()(AVFilterInOut* inout) const { avfilter_inout_free(&inout); }
+};
+using AvFilterInOutPtr = std::unique_ptr<AVFilterInOut, AvFilterInOutDeleter>;
+
+// An AVIOContext from avio_open_dyn_buf, writing into memory; the deleter frees the buffer too.
+struct AvDynBufDeleter {
+  void operator()(AVIOContext* io) const {
+    uint8_t* data = nullptr;
+    avio_close_dyn_buf(io, &data);
+    av_free(data);
+  }
+};
+using AvDynBufPtr = std::unique_ptr<AVIOContext, AvDynBufDeleter>;
+
+// Takes everything written to `io` so far and closes it.
+std::string TakeDynBuf(AvDynBufPtr io);
+
+// A video filter graph with one buffer source, fed decoded frames, and `sinks` buffer sinks.
+// The graph owns the filter contexts.
+struct VideoGraph {
+  AvFilterGraphPtr graph;
+  AVFilterContext* source = nullptr;
+  std::vector<AVFilterContext*> sinks;
+};
+
+// Builds and configures a graph from `description` (libavfilter's graph syntax), whose input
+// is labelled [in] and whose outputs are labelled [out0] .. [out<sinks-1>]. The source takes
+// frames shaped like `first` (size, pixel format, sample aspect ratio) timed in `time_base`.
+// `threads` is the graph's thread count (0 = libavfilter decides). Internal on failure, naming
+// the failing call.
+Result<VideoGraph> MakeVideoGraph(const AVFrame& first, AVRational time_base,
+                                  const std::string& description, int sinks, int threads = 0);
 
 }  // namespace kino::media
 
