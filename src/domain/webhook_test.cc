@@ -1,0 +1,138 @@
+#include "domain/webhook.h"
+
+#include <gtest/gtest.h>
+
+#include "common/random.h"
+#include "common/time_util.h"
+#include "domain/account.h"
+#include "tests/support/temp_dir.h"
+
+namespace kino::domain {
+namespace {
+
+class WebhookTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto db = storage::OpenSqlite(dir_.Join("kino.db"));
+    ASSERT_TRUE(db.ok());
+    db_ = std::move(db).value();
+    ASSERT_TRUE(AccountRepository::Ensure(*db_, account_).ok());
+  }
+
+  std::string AddEvent(std::string_view video_uid) {
+    auto id = WebhookRepository::AddEvent(*db_, account_, video_uid, kEventVideoReady, "{}");
+    EXPECT_TRUE(id.ok());
+    return id.ok() ? *id : "";
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<storage::Database> db_;
+  std::string account_ = NewId();
+};
+
+TEST_F(WebhookTest, GetIsEmptyWithoutSubscription) {
+  auto w = WebhookRepository::Get(*db_, account_);
+  ASSERT_TRUE(w.ok());
+  EXPECT_FALSE(w->has_value());
+}
+
+TEST_F(WebhookTest, PutKeepsTheSecretWhenTheUrlChanges) {
+  auto first = WebhookRepository::Put(*db_, account_, "https://a.example/h", std::nullopt);
+  ASSERT_TRUE(first.ok());
+  EXPECT_TRUE(IsId(first->secret));
+  EXPECT_FALSE(first->download_events);
+
+  auto second = WebhookRepository::Put(*db_, account_, "https://b.example/h", true);
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->secret, first->secret);
+  EXPECT_TRUE(second->download_events);
+
+  auto third = WebhookRepository::Put(*db_, account_, "https://c.example/h", std::nullopt);
+  ASSERT_TRUE(third.ok());
+  EXPECT_TRUE(third->download_events);  // kept when not given
+  auto got = WebhookRepository::Get(*db_, account_);
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_EQ((*got)->notification_url, "https://c.example/h");
+  EXPECT_EQ((*got)->secret, first->secret);
+}
+
+TEST_F(WebhookTest, DeleteCancelsPendingEvents) {
+  ASSERT_TRUE(WebhookRepository::Put(*db_, account_, "https://a.example/h", false).ok());
+  std::string id = AddEvent(NewId());
+  EXPECT_TRUE(*WebhookRepository::Delete(*db_, account_));
+  EXPECT_FALSE(*WebhookRepository::Delete(*db_, account_));
+  auto e = WebhookRepository::GetEvent(*db_, id);
+  ASSERT_TRUE(e.ok() && e->has_value());
+  EXPECT_EQ((*e)->state, EventState::kCancelled);
+}
+
+TEST_F(WebhookTest, EventsOfAVideoAreNumberedInOrder) {
+  std::string uid = NewId();
+  std::string a = AddEvent(uid);
+  std::string b = AddEvent(uid);
+  std::string other = AddEvent(NewId());
+  auto ea = *WebhookRepository::GetEvent(*db_, a);
+  auto eb = *WebhookRepository::GetEvent(*db_, b);
+  auto eo = *WebhookRepository::GetEvent(*db_, other);
+  EXPECT_EQ(ea->seq, 1);
+  EXPECT_EQ(eb->seq, 2);
+  EXPECT_EQ(eo->seq, 1);
+  EXPECT_FALSE(*WebhookRepository::HasEarlierPending(*db_, *ea));
+  EXPECT_TRUE(*WebhookRepository::HasEarlierPending(*db_, *eb));
+  EXPECT_EQ(**WebhookRepository::FirstPending(*db_, uid), a);
+
+  ASSERT_TRUE(WebhookRepository::MarkDelivered(*db_, a, NowMicros(), 200).ok());
+  EXPECT_FALSE(*WebhookRepository::HasEarlierPending(*db_, *eb));
+  EXPECT_EQ(**WebhookRepository::FirstPending(*db_, uid), b);
+}
+
+TEST_F(WebhookTest, ClaimIsExclusiveUntilReleased) {
+  std::string id = AddEvent(NewId());
+  int64_t now = NowMicros();
+  EXPECT_TRUE(*WebhookRepository::Claim(*db_, id, now, now + 60'000'000));
+  EXPECT_FALSE(*WebhookRepository::Claim(*db_, id, now, now + 60'000'000));
+  ASSERT_TRUE(WebhookRepository::Release(*db_, id, now).ok());
+  EXPECT_TRUE(*WebhookRepository::Claim(*db_, id, now, now + 60'000'000));
+  EXPECT_EQ((*WebhookRepository::GetEvent(*db_, id))->attempts, 1);
+
+  // A claim past its end is free again (the worker that held it died).
+  EXPECT_TRUE(*WebhookRepository::Claim(*db_, id, now + 61'000'000, now + 120'000'000));
+}
+
+TEST_F(WebhookTest, FinishedEventsCannotBeClaimed) {
+  std::string id = AddEvent(NewId());
+  ASSERT_TRUE(WebhookRepository::Finish(*db_, id, EventState::kGivenUp, 500, "HTTP 500").ok());
+  EXPECT_FALSE(*WebhookRepository::Claim(*db_, id, NowMicros() + 1, NowMicros() + 2));
+  EXPECT_EQ((*WebhookRepository::GetEvent(*db_, id))->state, EventState::kGivenUp);
+}
+
+TEST_F(WebhookTest, AttemptsListNewestFirstWithTheEventKind) {
+  std::string id = AddEvent(NewId());
+  for (int i = 0; i < 3; ++i) {
+    WebhookAttempt a;
+    a.event_id = id;
+    a.attempted = 1000 + i;
+    a.http_status = 500 + i;
+    a.latency_ms = i;
+    a.error = i == 0 ? "" : "x";
+    ASSERT_TRUE(WebhookRepository::AddAttempt(*db_, account_, a).ok());
+  }
+  WebhookAttempt no_status;
+  no_status.event_id = id;
+  no_status.attempted = 999;
+  no_status.error = "connection refused";
+  ASSERT_TRUE(WebhookRepository::AddAttempt(*db_, account_, no_status).ok());
+
+  auto list = WebhookRepository::ListAttempts(*db_, account_, 3);
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 3u);
+  EXPECT_EQ((*list)[0].attempted, 1002);
+  EXPECT_EQ((*list)[0].http_status, 502);
+  EXPECT_EQ((*list)[0].kind, kEventVideoReady);
+  auto all = *WebhookRepository::ListAttempts(*db_, account_, 50);
+  EXPECT_FALSE(all.back().http_status.has_value());
+  EXPECT_TRUE(WebhookRepository::ListAttempts(*db_, NewId(), 50)->empty());
+}
+
+}  // namespace
+}  // namespace kino::domain
