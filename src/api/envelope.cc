@@ -139,13 +139,19 @@ int ApiCodeFor(const Status& status) {
 }
 
 Response JsonOk(const nlohmann::json& result, int http_status) {
+  return JsonOkWith(result, http_status, nlohmann::json::object());
+}
+
+Response JsonOkWith(const nlohmann::json& result, int http_status, const nlohmann::json& extra) {
   Response r;
   r.status = http_status;
-  nlohmann::json body = {{"result", result},
-                         {"success", true},
-                         {"errors", nlohmann::json::array()},
-                         {"messages", nlohmann::json::array()}};
-  r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  // Written by hand to keep Cloudflare's field order: result, success, errors, messages.
+  r.body = "{\"result\":" + result.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
+           ",\"success\":true,\"errors\":[],\"messages\":[]";
+  for (const auto& [key, value] : extra.items()) {
+    r.body += "," + nlohmann::json(key).dump() + ":" + value.dump();
+  }
+  r.body += "}";
   r.headers.Set("Content-Type", "application/json");
   return r;
 }

@@ -21,6 +21,8 @@ int HttpStatusFor(const Status& status);
 int ApiCodeFor(const Status& status);
 
 Response JsonOk(const nlohmann::json& result, int http_status = 200);
+// The same with extra top-level fields after `messages` (the list's `range` and `total`).
+Response JsonOkWith(const nlohmann::json& result, int http_status, const nlohmann::json& extra);
 // Internal errors are logged (with the request id) and answered without their details.
 Response JsonError(const Status& status, std::string_view request_id = "");
 // text/plain error for delivery paths: "404 Not Found: <message>".

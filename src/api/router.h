@@ -12,9 +12,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
-
 #include <utility>  // Boost 1.74's awaitable.hpp uses std::exchange without it
+#include <vector>
 
 #include <boost/asio/awaitable.hpp>
 
@@ -40,8 +39,8 @@ struct Route {
 struct RouteMatch {
   const Route* route = nullptr;  // null: no route for the path, or none for the method
   PathParams params;
-  bool path_matched = false;             // some route has this path (405 rather than 404)
-  std::vector<std::string> allowed;      // methods for the path, when path_matched
+  bool path_matched = false;         // some route has this path (405 rather than 404)
+  std::vector<std::string> allowed;  // methods for the path, when path_matched
 };
 
 class Router {

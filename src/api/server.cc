@@ -1,11 +1,8 @@
 // Beast and Asio live here and nowhere else in the server.
 #include "api/server.h"
 
-#include <fcntl.h>
-#include <sys/sendfile.h>
-#include <unistd.h>
-
 #include <atomic>
+#include <limits>
 #include <list>
 #include <mutex>
 #include <thread>
@@ -14,6 +11,9 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <fcntl.h>
+#include <sys/sendfile.h>
+#include <unistd.h>
 
 #include "api/envelope.h"
 #include "common/log.h"
@@ -36,8 +36,8 @@ constexpr size_t kHeaderLimit = 16 * 1024;
 constexpr size_t kSendfileChunk = 1 << 20;
 
 metrics::Counter& RequestsCounter() {
-  static metrics::Counter& c = metrics::GetCounter(
-      "kino_http_requests_total", "HTTP requests by route, method and status.");
+  static metrics::Counter& c =
+      metrics::GetCounter("kino_http_requests_total", "HTTP requests by route, method and status.");
   return c;
 }
 metrics::Histogram& LatencyHistogram() {
@@ -52,7 +52,9 @@ metrics::Gauge& InFlightGauge() {
   return g;
 }
 
-bool IsApiPath(std::string_view path) { return path.rfind("/client/v4/", 0) == 0; }
+bool IsApiPath(std::string_view path) {
+  return path.rfind("/client/v4/", 0) == 0;
+}
 
 Response ErrorFor(std::string_view path, const Status& s, std::string_view request_id) {
   return IsApiPath(path) ? JsonError(s, request_id) : PlainError(s, request_id);
@@ -71,8 +73,8 @@ class ParserBodyReader : public BodyReader {
                    http::request_parser<http::buffer_body>& parser, std::chrono::seconds timeout)
       : stream_(stream), buffer_(buffer), parser_(parser), timeout_(timeout) {
     auto expect = parser_.get()[http::field::expect];
-    expect_continue_ = EqualsIgnoreCase(std::string_view(expect.data(), expect.size()),
-                                        "100-continue");
+    expect_continue_ =
+        EqualsIgnoreCase(std::string_view(expect.data(), expect.size()), "100-continue");
     if (parser_.content_length()) {
       content_length_ = *parser_.content_length();
     }
@@ -112,8 +114,7 @@ class ParserBodyReader : public BodyReader {
           ec == asio::error::connection_reset) {
         co_return Cancelled("client closed the connection mid-body");
       }
-      co_return InvalidArgument("malformed request body: " + ec.message(),
-                                domain::kErrBadUpload);
+      co_return InvalidArgument("malformed request body: " + ec.message(), domain::kErrBadUpload);
     }
     bytes_read_ += n;
     co_return n;
@@ -316,19 +317,26 @@ class Server::Impl {
                                  const std::string& peer_ip, SessionHandle& handle) {
     http::request_parser<http::buffer_body> parser;
     parser.header_limit(kHeaderLimit);
-    parser.body_limit(boost::none);
+    // Buffered routes enforce max_body_bytes themselves; streaming routes have their own limits.
+    parser.body_limit(std::numeric_limits<std::uint64_t>::max());
     handle.idle.store(true);
     stream.expires_after(buffer.size() > 0 ? options_.header_timeout : options_.idle_timeout);
     error_code ec;
     co_await http::async_read_header(stream, buffer, parser,
                                      asio::redirect_error(asio::use_awaitable, ec));
     handle.idle.store(false);
+    // Body bytes that arrived with the header make a buffer_body parser ask for a buffer; the
+    // header itself is complete, and the BodyReader supplies buffers from here on.
+    if (ec == http::error::need_buffer && parser.is_header_done()) {
+      ec = {};
+    }
     if (ec) {
       if (ec == http::error::header_limit) {
         co_await WriteSimple(stream, 431, "request header too large\n");
       } else if (ec != http::error::end_of_stream && ec != beast::error::timeout &&
                  ec != asio::error::operation_aborted && ec != asio::error::connection_reset &&
                  ec != asio::error::eof) {
+        log::Debug("bad_request_header", ec.message());
         co_await WriteSimple(stream, 400, "malformed request\n");
       }
       co_return false;
@@ -360,7 +368,7 @@ class Server::Impl {
                 {"path", log::RedactUrl(req.path)},
                 {"status", std::to_string(res.status)},
                 {"ms", std::to_string(static_cast<int64_t>(seconds * 1000))}});
-    co_return ok && keep_alive;
+    co_return ok&& keep_alive;
   }
 
   static Request BuildRequest(const http::request<http::buffer_body>& msg,
@@ -392,11 +400,10 @@ class Server::Impl {
     RouteMatch match = router_->Match(req.method, *segments);
     if (match.route == nullptr) {
       if (match.path_matched && req.method != "OPTIONS") {
-        Response r = ErrorFor(
-            req.path,
-            Status(StatusCode::kInvalidArgument, "method not allowed",
-                   domain::kErrMethodNotAllowed),
-            req.request_id);
+        Response r = ErrorFor(req.path,
+                              Status(StatusCode::kInvalidArgument, "method not allowed",
+                                     domain::kErrMethodNotAllowed),
+                              req.request_id);
         std::string allow;
         for (const auto& m : match.allowed) {
           allow += (allow.empty() ? "" : ", ") + m;
@@ -404,8 +411,8 @@ class Server::Impl {
         r.headers.Set("Allow", allow);
         co_return r;
       }
-      co_return ErrorFor(req.path,
-                         NotFound("No route for the URI", domain::kErrNoRoute), req.request_id);
+      co_return ErrorFor(req.path, NotFound("No route for the URI", domain::kErrNoRoute),
+                         req.request_id);
     }
     *route_name = match.route->pattern;
     if (match.route->stream_handler) {
@@ -422,9 +429,9 @@ class Server::Impl {
 
   asio::awaitable<Status> ReadWholeBody(ParserBodyReader& reader, std::string* body) {
     if (reader.content_length() && *reader.content_length() > options_.max_body_bytes) {
-      co_return ResourceExhausted("request body larger than " +
-                                      std::to_string(options_.max_body_bytes) + " bytes",
-                                  domain::kErrUploadTooLarge);
+      co_return ResourceExhausted(
+          "request body larger than " + std::to_string(options_.max_body_bytes) + " bytes",
+          domain::kErrUploadTooLarge);
     }
     char chunk[16384];
     while (true) {
@@ -453,13 +460,14 @@ class Server::Impl {
     co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
   }
 
-  asio::awaitable<bool> WriteResponse(beast::tcp_stream& stream, const Request& req,
-                                      Response& res, bool keep_alive) {
+  asio::awaitable<bool> WriteResponse(beast::tcp_stream& stream, const Request& req, Response& res,
+                                      bool keep_alive) {
     http::response<http::empty_body> head{static_cast<http::status>(res.status), 11};
     for (const auto& [name, value] : res.headers.fields()) {
       head.insert(name, value);
     }
-    bool no_body = res.status == 204 || res.status == 304 || (res.status >= 100 && res.status < 200);
+    bool no_body =
+        res.status == 204 || res.status == 304 || (res.status >= 100 && res.status < 200);
     if (!no_body) {
       head.content_length(res.ContentLength());
     }
@@ -565,9 +573,17 @@ class Server::Impl {
 Server::Server(ServerOptions options, const Router* router)
     : impl_(std::make_unique<Impl>(std::move(options), router)) {}
 Server::~Server() = default;
-Result<std::string> Server::Listen() { return impl_->Listen(); }
-void Server::Run() { impl_->Run(); }
-void Server::Shutdown() { impl_->Shutdown(); }
-void Server::OnSignal(std::function<void(int)> fn) { impl_->OnSignal(std::move(fn)); }
+Result<std::string> Server::Listen() {
+  return impl_->Listen();
+}
+void Server::Run() {
+  impl_->Run();
+}
+void Server::Shutdown() {
+  impl_->Shutdown();
+}
+void Server::OnSignal(std::function<void(int)> fn) {
+  impl_->OnSignal(std::move(fn));
+}
 
 }  // namespace kino::api

@@ -56,8 +56,7 @@ Status FillListFilter(const Request& req, domain::VideoListFilter* f) {
   if (auto status = req.Query("status")) {
     auto state = domain::ParseVideoState(*status);
     if (!state) {
-      return InvalidArgument("unknown status '" + std::string(*status) + "'",
-                             kErrInvalidParameter);
+      return InvalidArgument("unknown status '" + std::string(*status) + "'", kErrInvalidParameter);
     }
     f->state = state;
   }
@@ -107,15 +106,17 @@ Response ListVideos(ApiContext& ctx, Request& req, const PathParams& params) {
   for (const auto& v : page->videos) {
     result.push_back(VideoToJson(v, ctx.settings.public_url));
   }
-  Response r = JsonOk(result);
-  // Stream's list adds `range` (matches past this page) and, on request, `total`.
-  auto body = nlohmann::json::parse(r.body, nullptr, false);
-  body["range"] = page->remaining;
+  // Stream's list adds `range` (matches past this page) and, on request, `total`. Kino sends
+  // `range` only when there are more, so an empty library answers the bare envelope.
+  nlohmann::json extra = nlohmann::json::object();
+  if (page->remaining > 0) {
+    extra["range"] = page->remaining;
+  }
   auto counts = QueryBool(req, "include_counts", false);
   if (counts.ok() && *counts) {
-    body["total"] = page->total;
+    extra["total"] = page->total;
   }
-  r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  Response r = JsonOkWith(result, 200, extra);
   return r;
 }
 
@@ -171,11 +172,12 @@ void RegisterVideoRoutes(Router& router, ApiContext& ctx) {
                return StorageUsage(ctx, req, a);
              }));
   router.Add("GET", base + "/:uid",
-             AccountRoute(ctx, [&ctx](Request&, const PathParams& p, const std::string& a)
-                                   -> Result<nlohmann::json> {
-               KINO_ASSIGN_OR_RETURN(domain::Video v, LoadVideo(ctx, p, a));
-               return VideoToJson(v, ctx.settings.public_url);
-             }));
+             AccountRoute(ctx,
+                          [&ctx](Request&, const PathParams& p,
+                                 const std::string& a) -> Result<nlohmann::json> {
+                            KINO_ASSIGN_OR_RETURN(domain::Video v, LoadVideo(ctx, p, a));
+                            return VideoToJson(v, ctx.settings.public_url);
+                          }));
   router.Add("POST", base + "/:uid",
              AccountRoute(ctx, [&ctx](Request& req, const PathParams& p, const std::string& a) {
                return EditVideo(ctx, req, p, a);

@@ -57,7 +57,8 @@ Status SetLadder(std::vector<int>* out, std::string_view v) {
 
 const std::vector<Option>& Options() {
   static const std::vector<Option> kOptions = {
-      {"--listen", "KINO_LISTEN", "HOST:PORT to serve on; port 0 picks a free port (127.0.0.1:8080)",
+      {"--listen", "KINO_LISTEN",
+       "HOST:PORT to serve on; port 0 picks a free port (127.0.0.1:8080)",
        [](Config& c, std::string_view v) {
          c.listen = std::string(v);
          return Status::Ok();
@@ -67,8 +68,7 @@ const std::vector<Option>& Options() {
          c.data_dir = std::string(v);
          return Status::Ok();
        }},
-      {"--public-url", "KINO_PUBLIC_URL",
-       "base of every URL Kino returns (http://LISTEN-ADDRESS)",
+      {"--public-url", "KINO_PUBLIC_URL", "base of every URL Kino returns (http://LISTEN-ADDRESS)",
        [](Config& c, std::string_view v) {
          std::string url(v);
          while (!url.empty() && url.back() == '/') {

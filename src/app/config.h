@@ -11,19 +11,19 @@
 namespace kino::app {
 
 struct Config {
-  std::string listen = "127.0.0.1:8080";  // --listen, KINO_LISTEN
-  std::string data_dir = "./data";        // --data, KINO_DATA_DIR
-  std::string public_url;                 // --public-url, KINO_PUBLIC_URL (default: from listen)
-  int workers = 1;                        // --workers, KINO_WORKERS: encodes at once
-  int http_threads = 2;                   // --http-threads, KINO_HTTP_THREADS
-  std::string geoip_db;                   // --geoip-db, KINO_GEOIP_DB
+  std::string listen = "127.0.0.1:8080";     // --listen, KINO_LISTEN
+  std::string data_dir = "./data";           // --data, KINO_DATA_DIR
+  std::string public_url;                    // --public-url, KINO_PUBLIC_URL (default: from listen)
+  int workers = 1;                           // --workers, KINO_WORKERS: encodes at once
+  int http_threads = 2;                      // --http-threads, KINO_HTTP_THREADS
+  std::string geoip_db;                      // --geoip-db, KINO_GEOIP_DB
   std::vector<std::string> trusted_proxies;  // --trusted-proxies, KINO_TRUSTED_PROXIES
-  bool allow_private_urls = false;        // KINO_ALLOW_PRIVATE_URLS=1
+  bool allow_private_urls = false;           // KINO_ALLOW_PRIVATE_URLS=1
   uint64_t max_upload_bytes = 200ull * 1000 * 1000;  // --max-upload-bytes, KINO_MAX_UPLOAD_BYTES
   std::vector<int> ladder = {1080, 720, 480, 360, 240};  // --ladder, KINO_LADDER ("720,360")
-  std::string x264_preset = "veryfast";   // --x264-preset, KINO_X264_PRESET
-  std::string account_id;                 // KINO_ACCOUNT_ID (with KINO_API_TOKEN)
-  std::string api_token;                  // KINO_API_TOKEN
+  std::string x264_preset = "veryfast";                  // --x264-preset, KINO_X264_PRESET
+  std::string account_id;                                // KINO_ACCOUNT_ID (with KINO_API_TOKEN)
+  std::string api_token;                                 // KINO_API_TOKEN
 };
 
 // The usage text of `kino serve`.

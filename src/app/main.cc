@@ -1,13 +1,13 @@
 // kino: the one binary. `kino serve` runs the API, the delivery paths and the job workers;
 // `kino tokens ...` manages API tokens in the data directory's database.
-#include <unistd.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <string>
 #include <vector>
+
+#include <unistd.h>
 
 #include "api/routes.h"
 #include "api/server.h"
@@ -75,9 +75,8 @@ Status EnsureAccount(storage::Database& db, const Config& config) {
   std::string account = NewId();
   KINO_RETURN_IF_ERROR(domain::AccountRepository::Ensure(db, account));
   KINO_ASSIGN_OR_RETURN(auto token, domain::AccountRepository::CreateToken(db, account, "first"));
-  std::printf(
-      "kino: created account %s\nkino: API token (shown once, keep it): %s\n", account.c_str(),
-      token.token.c_str());
+  std::printf("kino: created account %s\nkino: API token (shown once, keep it): %s\n",
+              account.c_str(), token.token.c_str());
   std::fflush(stdout);
   return Status::Ok();
 }
@@ -176,9 +175,9 @@ int Serve(const Config& config) {
     server.Shutdown();
   });
   pool.Start();
-  log::Info("server_started", "serving",
-            {{"listen", *bound}, {"public_url", ctx.settings.public_url},
-             {"data_dir", config.data_dir}});
+  log::Info(
+      "server_started", "serving",
+      {{"listen", *bound}, {"public_url", ctx.settings.public_url}, {"data_dir", config.data_dir}});
   std::printf("kino: listening on http://%s\n", bound->c_str());
   std::fflush(stdout);
   server.Run();

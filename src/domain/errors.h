@@ -32,9 +32,11 @@ inline constexpr int kErrStateConflict = 10023;         // 422 the thing is in t
 inline constexpr int kErrSignedUrlRequired = 10024;     // delivery: bare uid of a private video
 inline constexpr int kErrAccessDenied = 10025;          // delivery: token blocked by a rule
 inline constexpr int kErrBadToken = 10026;              // delivery: token malformed/expired/...
-inline constexpr int kErrNotVideo = 10059;              // 400 upload is not a video (Stream's code)
-inline constexpr int kErrInternal = 10050;              // 500
-inline constexpr int kErrUnavailable = 10051;           // 503
+inline constexpr int kErrTooManySigningKeys = 10027;    // 400 the account has 1000 signing keys
+// 10401-10412: signed-URL token failures (401/403), defined in auth/jwt.h and auth/signed_url.h.
+inline constexpr int kErrNotVideo = 10059;     // 400 upload is not a video (Stream's code)
+inline constexpr int kErrInternal = 10050;     // 500
+inline constexpr int kErrUnavailable = 10051;  // 503
 
 }  // namespace kino::domain
 
