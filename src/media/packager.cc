@@ -151,8 +151,10 @@ Result<std::unique_ptr<RenditionWriter>> RenditionWriter::Open(const std::string
   }
   raw->pb = w->io_.get();
   raw->flags |= AVFMT_FLAG_CUSTOM_IO;
-  // Keep our timestamps: shift only if something would be negative.
-  raw->avoid_negative_ts = AVFMT_AVOID_NEG_TS_MAKE_NON_NEGATIVE;
+  // Keep our timestamps exactly: libavformat's own shift (for a B-frame stream's negative first
+  // DTS) would move this rendition's presentation times off the shared timeline, while the
+  // muxer's negative CTS offsets already handle that DTS without moving any presentation.
+  raw->avoid_negative_ts = AVFMT_AVOID_NEG_TS_DISABLED;
 
   AVDictionary* opts = nullptr;
   av_dict_set(&opts, "movflags", kMovFlags, 0);

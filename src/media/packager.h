@@ -35,7 +35,8 @@ class RenditionWriter {
 
   // Appends `packet` (not consumed; its stream_index is ignored). When `cut` is true the packet
   // starts a new segment and must be a sync sample; the first packet always starts segment 1.
-  // Timestamps must not be negative once in the track timescale.
+  // Presentation timestamps must not be negative once in the track timescale; decode
+  // timestamps may be (B-frames), the track then uses negative composition offsets.
   Status Write(const AVPacket& packet, bool cut);
 
   // Writes the last segment. Call once, after the last Write.

@@ -223,7 +223,9 @@ class CopiedTrack {
       packet->dts += shift_;
     }
     double t = Seconds(packet->pts, time_base_);
-    bool cut = key && boundaries_.Take(t);
+    // Boundaries are met at the source's own times, so a shifted audio track still ends its
+    // segments where the video's end instead of leaving a sliver of a last segment.
+    bool cut = key && boundaries_.Take(std::max(0.0, Seconds(packet->pts - shift_, time_base_)));
     if (cut) {
       cut_times_.push_back(t);
     }
@@ -260,6 +262,7 @@ struct EncodeSettings {
   int threads = 0;
   double fps = 0;
   double gop_seconds = 2;
+  bool tone_mapped = false;  // the pictures are BT.709 now, whatever the source said
 };
 
 // One encoded rung: opened on its first filtered frame, so it takes the sink's time base.
@@ -343,9 +346,9 @@ Status EncodedRung::OpenEncoder(const AVFrame& first, AVRational tb, AVRational 
   c->framerate =
       frame_rate.num > 0 && frame_rate.den > 0 ? frame_rate : av_d2q(settings_.fps, 100000);
   c->color_range = AVCOL_RANGE_MPEG;
-  c->color_primaries = first.color_primaries;
-  c->color_trc = first.color_trc;
-  c->colorspace = first.colorspace;
+  c->color_primaries = settings_.tone_mapped ? AVCOL_PRI_BT709 : first.color_primaries;
+  c->color_trc = settings_.tone_mapped ? AVCOL_TRC_BT709 : first.color_trc;
+  c->colorspace = settings_.tone_mapped ? AVCOL_SPC_BT709 : first.colorspace;
   c->gop_size = std::max(1, static_cast<int>(std::lround(settings_.fps * settings_.gop_seconds)));
   c->rc_max_rate = plan_.max_bitrate;
   c->rc_buffer_size = static_cast<int>(plan_.buffer_size);
@@ -377,14 +380,37 @@ Status EncodedRung::OpenEncoder(const AVFrame& first, AVRational tb, AVRational 
   return Status::Ok();
 }
 
+// What the ladder's filters must correct in the decoded pictures besides size.
+struct PictureFixes {
+  bool interlaced = false;
+  bool drop_frames = false;  // the source is faster than max_fps
+  // SMPTE ST 2084 (PQ) or ARIB STD-B67 (HLG) sources are tone-mapped to BT.709 SDR.
+  AVColorTransferCharacteristic hdr_transfer = AVCOL_TRC_UNSPECIFIED;
+};
+
+bool IsHdrTransfer(AVColorTransferCharacteristic trc) {
+  return trc == AVCOL_TRC_SMPTE2084 || trc == AVCOL_TRC_ARIB_STD_B67;
+}
+
+// HDR to SDR: linear light from the BT.2020 signal, the Hable curve in BT.709 primaries, then
+// BT.709 transfer and matrix in limited range (ITU-R BT.2408 describes the conversion).
+std::string ToneMapFilters(AVColorTransferCharacteristic trc) {
+  std::string tin = trc == AVCOL_TRC_SMPTE2084 ? "smpte2084" : "arib-std-b67";
+  return "zscale=tin=" + tin +
+         ":pin=bt2020:min=bt2020nc:t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,"
+         "tonemap=tonemap=hable:desat=0,zscale=t=bt709:m=bt709:r=tv,format=yuv420p";
+}
+
 // The filters that turn a decoded picture upright, at most max_fps and into every rung.
 std::string LadderFilters(const ProbeInfo& info, const LadderPlan& plan,
-                          const std::vector<const RungPlan*>& rungs, bool interlaced,
-                          bool drop_frames) {
+                          const std::vector<const RungPlan*>& rungs, const PictureFixes& fixes) {
   std::string chain = "[in]";
   std::vector<std::string> steps;
-  if (interlaced) {
+  if (fixes.interlaced) {
     steps.push_back("bwdif=deint=interlaced");
+  }
+  if (IsHdrTransfer(fixes.hdr_transfer)) {
+    steps.push_back(ToneMapFilters(fixes.hdr_transfer));
   }
   // ProbeInfo::rotation is clockwise, as transpose's "clock" direction.
   if (info.rotation == 90) {
@@ -394,7 +420,7 @@ std::string LadderFilters(const ProbeInfo& info, const LadderPlan& plan,
   } else if (info.rotation == 180) {
     steps.push_back("hflip,vflip");
   }
-  if (drop_frames) {
+  if (fixes.drop_frames) {
     char fps[64];
     std::snprintf(fps, sizeof(fps), "fps=%.6f", plan.output_fps);
     steps.push_back(fps);
@@ -676,9 +702,9 @@ class AudioTrack {
   // TODO: without an edit list the priming samples play as 21 ms of leading silence, so audio
   // lags video by that much; an edit list (ISO/IEC 14496-12 8.6.6) in the init would hide it.
   Status Mux(AVPacket* packet) {
+    bool cut = boundaries_.Take(std::max(0.0, Seconds(packet->pts, enc_->time_base)));
     packet->pts += enc_->initial_padding;
     packet->dts += enc_->initial_padding;
-    bool cut = boundaries_.Take(Seconds(packet->pts, enc_->time_base));
     return writer_->Write(*packet, cut);
   }
 
@@ -791,9 +817,11 @@ Result<std::unique_ptr<VideoLadder>> Processor::MakeLadder(
     const Source& source, const std::vector<const RungPlan*>& rungs,
     SegmentBoundaries boundaries) const {
   const AVStream* stream = source.stream(info_.video_stream_index);
-  bool interlaced = stream->codecpar->field_order != AV_FIELD_PROGRESSIVE &&
-                    stream->codecpar->field_order != AV_FIELD_UNKNOWN;
-  bool drop = info_.fps > options_.max_fps + 0.5;
+  PictureFixes fixes;
+  fixes.interlaced = stream->codecpar->field_order != AV_FIELD_PROGRESSIVE &&
+                     stream->codecpar->field_order != AV_FIELD_UNKNOWN;
+  fixes.drop_frames = info_.fps > options_.max_fps + 0.5;
+  fixes.hdr_transfer = stream->codecpar->color_trc;
   double fps = plan_.output_fps > 0 ? plan_.output_fps : 30;
   EncodeSettings settings;
   settings.preset = options_.preset;
@@ -801,8 +829,9 @@ Result<std::unique_ptr<VideoLadder>> Processor::MakeLadder(
   settings.threads = options_.threads;
   settings.fps = fps;
   settings.gop_seconds = std::min(2.0, options_.segment_seconds);
-  auto ladder = std::make_unique<VideoLadder>(
-      stream, LadderFilters(info_, plan_, rungs, interlaced, drop), fps);
+  settings.tone_mapped = IsHdrTransfer(fixes.hdr_transfer);
+  auto ladder =
+      std::make_unique<VideoLadder>(stream, LadderFilters(info_, plan_, rungs, fixes), fps);
   KINO_RETURN_IF_ERROR(ladder->Open());
   for (const RungPlan* r : rungs) {
     ladder->AddRung(

@@ -76,7 +76,7 @@ class TranscodeTest : public ::testing::Test {
   std::string H264Aac(const std::string& name, const std::string& size = "640x360",
                       double seconds = 2) {
     return Make(name, TestVideo(size, 25, seconds) + TestAudio(seconds) +
-                          "-c:v libx264 -preset ultrafast -g 25 -c:a aac -shortest");
+                          "-c:v libx264 -preset ultrafast -bf 2 -g 25 -c:a aac -shortest");
   }
 
   Result<PackageResult> Process(const std::string& input) {
@@ -300,6 +300,19 @@ TEST_F(TranscodeTest, TenBitBecomesEightBit) {
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(Prop("v240", "pix_fmt"), "yuv420p");
   EXPECT_NE(Prop("v240", "profile"), "High 10");
+  ExpectPlayable(*r, 1.0);
+}
+
+TEST_F(TranscodeTest, HdrIsToneMappedToBt709) {
+  std::string in = Make("in.mkv", TestVideo("320x240", 25, 1) +
+                                      "-c:v libx264 -preset ultrafast -pix_fmt yuv420p10le "
+                                      "-color_primaries bt2020 -color_trc smpte2084 "
+                                      "-colorspace bt2020nc");
+  Result<PackageResult> r = Process(in);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(Prop("v240", "pix_fmt"), "yuv420p");
+  EXPECT_EQ(Prop("v240", "color_transfer"), "bt709");
+  EXPECT_EQ(Prop("v240", "color_primaries"), "bt709");
   ExpectPlayable(*r, 1.0);
 }
 
