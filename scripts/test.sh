@@ -28,7 +28,7 @@ suite() {
 
 suite lint bash scripts/lint.sh
 suite unit ctest --test-dir "$BUILD" -L unit --output-on-failure -j "$JOBS"
-suite integration ctest --test-dir "$BUILD" -L integration --output-on-failure
+suite integration ctest --test-dir "$BUILD" -L integration --output-on-failure -j "$JOBS"
 if [ -f tests/clients/package.json ]; then
   suite clients bash tests/clients/run.sh "$BUILD/kino"
 fi

@@ -81,10 +81,22 @@ Status EnsureAccount(storage::Database& db, const Config& config) {
   return Status::Ok();
 }
 
-std::string OwnerId() {
-  char host[256] = {0};
-  gethostname(host, sizeof(host) - 1);
-  return std::string(host) + "-" + std::to_string(getpid()) + "-" + RandomHex(4);
+// This node's id, kept in the data directory so that a restart knows which leases were its
+// own. Job owners are "<node id>:<pid>-<random>".
+Result<std::string> NodeId(const std::string& data_dir) {
+  std::string path = data_dir + "/node-id";
+  if (FILE* f = std::fopen(path.c_str(), "r")) {
+    char buf[64] = {0};
+    size_t n = std::fread(buf, 1, sizeof(buf) - 1, f);
+    std::fclose(f);
+    std::string id(buf, n);
+    if (IsId(id)) {
+      return id;
+    }
+  }
+  std::string id = NewId();
+  KINO_RETURN_IF_ERROR(storage::WriteFileAtomically(path, id));
+  return id;
 }
 
 media::LadderOptions Ladder(const Config& config) {
@@ -151,8 +163,16 @@ int Serve(const Config& config) {
   ctx.db = stores->db.get();
   ctx.blobs = stores->blobs.get();
   ctx.settings = Settings(config);
+  auto node = NodeId(config.data_dir);
+  if (!node.ok()) {
+    return Fail(node.status());
+  }
   jobs::JobQueue queue(ctx.db, kLeaseMicros);
-  jobs::WorkerPool pool(&queue, OwnerId(), Lanes(config), kHeartbeatMicros);
+  if (Status s = queue.RecoverNode(*node + ":"); !s.ok()) {
+    return Fail(s);
+  }
+  std::string owner = *node + ":" + std::to_string(getpid()) + "-" + RandomHex(4);
+  jobs::WorkerPool pool(&queue, owner, Lanes(config), kHeartbeatMicros);
   ctx.wake_workers = [&pool] { pool.Wake(); };
   RegisterHandlers(pool, ctx, config);
 

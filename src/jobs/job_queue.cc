@@ -131,6 +131,16 @@ Status JobQueue::ReleaseAll(std::string_view owner) {
       .status();
 }
 
+Status JobQueue::RecoverNode(std::string_view node_prefix) {
+  // The attempt stays counted: a job that kills its process every time must still run out.
+  return db_
+      ->Exec(
+          "UPDATE jobs SET state = 'queued', lease_owner = NULL, run_at = $2, updated = $2 "
+          "WHERE state = 'running' AND substr(lease_owner, 1, length($1)) = $1",
+          {Text(node_prefix), Int(NowMicros())})
+      .status();
+}
+
 Result<int64_t> JobQueue::CountInState(std::string_view state) {
   KINO_ASSIGN_OR_RETURN(storage::Rows rows,
                         db_->Query("SELECT COUNT(*) FROM jobs WHERE state = $1", {Text(state)}));

@@ -77,6 +77,11 @@ class JobQueue {
   // Returns leases held by `owner` to the queue (graceful shutdown).
   Status ReleaseAll(std::string_view owner);
 
+  // At start-up: returns to the queue the jobs still leased by earlier processes of this node
+  // (owner ids starting with `node_prefix`), which can only have died, so that work cut short
+  // by a crash resumes at once instead of after the lease expires.
+  Status RecoverNode(std::string_view node_prefix);
+
   // Counts by state for metrics and tests.
   Result<int64_t> CountInState(std::string_view state);
 
