@@ -4,12 +4,27 @@
 // (a JWS compact RS256 JWT whose `sub` is the uid). AuthorizeDelivery decides which, checks
 // it, and returns the video. A video with requireSignedURLs refuses its bare uid.
 //
-// Errors (answered as plain statuses by the delivery routes):
-//   kNotFound          no such video (or a token for a video that does not exist)
-//   kUnauthenticated   a token that is malformed, badly signed, expired, not yet valid, of an
-//                      unknown or revoked key, or a bare uid for a video that needs a token
-//   kPermissionDenied  a valid token that an access rule blocks, or that lacks `downloadable`
-//                      on a download path
+// A token is checked by auth::VerifySignedUrlToken (see auth/signed_url.h for the steps): its kid
+// must be a live signing key of the video's account (a user key or Kino's builtin one), read
+// from the database on every request so that a revocation applies at once. Access rules see the
+// socket peer, or X-Forwarded-For when the peer is in settings.trusted_proxies. For kPlayback a
+// non-empty allowedOrigins list is enforced on the Origin (else Referer) host; downloads are not
+// restricted by origin.
+//
+// Errors (answered as plain statuses by the delivery routes; the api code says which):
+//   kNotFound          no such video (or a token for a video that does not exist); an id that
+//                      is neither a uid nor token-shaped (10003)
+//   kUnauthenticated   a token that is malformed (10401), of another alg (10402), badly signed
+//                      (10403), expired (10404), not yet valid (10405), of an unknown or revoked
+//                      key (10406), or for a video of another account (10407); a bare uid for a
+//                      video that needs a token (10024)
+//   kPermissionDenied  a valid token that an access rule blocks (10410), that lacks
+//                      `downloadable` on a download path (10411), or that reaches a country rule
+//                      without a usable GeoIP database (10412, logged); an Origin/Referer not in
+//                      allowedOrigins (10025)
+//   others             the database failed (500/503)
+//
+// Thread-safety: may be called from any number of threads at once.
 #ifndef KINO_API_DELIVERY_AUTH_H_
 #define KINO_API_DELIVERY_AUTH_H_
 
@@ -32,8 +47,8 @@ struct DeliveryGrant {
   std::string token;
 };
 
-Result<DeliveryGrant> AuthorizeDelivery(ApiContext& ctx, const Request& req,
-                                        std::string_view id, DeliveryKind kind);
+Result<DeliveryGrant> AuthorizeDelivery(ApiContext& ctx, const Request& req, std::string_view id,
+                                        DeliveryKind kind);
 
 }  // namespace kino::api
 

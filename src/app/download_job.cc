@@ -1,10 +1,315 @@
+// make_download: makes a download's file from the video's streaming package, stores it, and
+// marks the download ready with its size and SHA-256.
+//
+// The file is a remux of the package's CMAF renditions (media/download_mp4.h): the top video
+// rendition plus the audio rendition for "default", the audio rendition alone for "audio".
+// It is written to a temporary file named after the job, hashed, then moved into the
+// BlobStore under domain::DownloadBlobKey. The job is safe to run again from the start: a
+// retry, or a worker leasing it after this process died, removes the temporary file first.
+//
+// Waiting: while the package has no playable rendition yet the job defers (the pool runs it
+// again in about a second without counting an attempt).
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+#include "api/webhook_events.h"
 #include "app/job_handlers.h"
+#include "common/crypto.h"
+#include "common/log.h"
+#include "common/strings.h"
+#include "common/time_util.h"
+#include "domain/blob_keys.h"
+#include "domain/download.h"
+#include "media/download_mp4.h"
+#include "media/transcode.h"
 
 namespace kino::app {
+namespace {
+
+using domain::Download;
+using domain::DownloadRepository;
+using domain::DownloadType;
+
+constexpr int64_t kProgressSaveMicros = 500000;  // about twice a second
+constexpr size_t kHashChunk = 1 << 20;
+
+// The renditions a download is made from; null where the package has none.
+struct Sources {
+  const media::RenditionInfo* video = nullptr;
+  const media::RenditionInfo* audio = nullptr;
+};
+
+Sources PickSources(const media::PackageResult& package) {
+  Sources s;
+  for (const media::RenditionInfo& r : package.renditions) {
+    // Renditions are listed highest first, so the first video one is the top of the ladder.
+    if (r.kind == media::RenditionKind::kVideo && s.video == nullptr) {
+      s.video = &r;
+    }
+    if (r.kind == media::RenditionKind::kAudio && s.audio == nullptr) {
+      s.audio = &r;
+    }
+  }
+  return s;
+}
+
+media::FragmentedTrack TrackOf(const std::string& package_dir, const media::RenditionInfo& r) {
+  media::FragmentedTrack track;
+  std::string dir = package_dir + "/" + r.name + "/";
+  track.init_path = dir + r.init_file;
+  for (const std::string& segment : r.segment_files) {
+    track.segment_paths.push_back(dir + segment);
+  }
+  return track;
+}
+
+// SHA-256 of a file, read a megabyte at a time; lowercase hex.
+Result<std::string> HashFile(const std::string& path, int64_t* size) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return Internal("opening " + path + " to hash it");
+  }
+  Sha256Hasher hasher;
+  std::string buf(kHashChunk, '\0');
+  *size = 0;
+  while (in) {
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    std::streamsize n = in.gcount();
+    if (n <= 0) {
+      break;
+    }
+    hasher.Update(std::string_view(buf.data(), static_cast<size_t>(n)));
+    *size += n;
+  }
+  if (in.bad()) {
+    return Internal("reading " + path + " to hash it");
+  }
+  return HexEncode(hasher.Finish());
+}
+
+void RemoveQuietly(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::remove(path, ec);
+}
+
+// Saves progress at most twice a second and stops the remux when the job is cancelled or the
+// download was deleted meanwhile.
+class ProgressSaver {
+ public:
+  ProgressSaver(api::ApiContext& ctx, jobs::JobContext& job, DownloadType type)
+      : ctx_(ctx), job_(job), type_(type) {}
+
+  bool operator()(double fraction) {
+    if (job_.Cancelled()) {
+      return false;
+    }
+    int64_t now = NowMicros();
+    if (now - last_save_ < kProgressSaveMicros) {
+      return true;
+    }
+    last_save_ = now;
+    const std::string& uid = job_.job().video_uid;
+    auto row = DownloadRepository::Get(*ctx_.db, uid, type_);
+    if (row.ok() && !row->has_value()) {
+      deleted_ = true;
+      return false;
+    }
+    // 100 is reserved for "ready": the file still has to be hashed and stored.
+    Status s = DownloadRepository::SetProgress(*ctx_.db, uid, type_,
+                                               std::min(99.0, std::max(0.0, fraction * 100)));
+    if (!s.ok()) {
+      log::Warn("download_progress_save_failed", s.ToString(), {{"video_uid", uid}});
+    }
+    return true;
+  }
+
+  bool deleted() const { return deleted_; }
+
+ private:
+  api::ApiContext& ctx_;
+  jobs::JobContext& job_;
+  DownloadType type_;
+  int64_t last_save_ = 0;
+  bool deleted_ = false;
+};
+
+class DownloadHandler : public jobs::JobHandler {
+ public:
+  explicit DownloadHandler(api::ApiContext& ctx) : ctx_(ctx) {}
+
+  Result<jobs::JobOutcome> Run(jobs::JobContext& job) override {
+    const std::string& uid = job.job().video_uid;
+    KINO_ASSIGN_OR_RETURN(DownloadType type, TypeOf(job.job()));
+    auto video = domain::VideoRepository::GetByUid(*ctx_.db, uid);
+    if (!video.ok()) {
+      return Gone(video.TakeStatus());  // a deleted video: nothing to make
+    }
+    KINO_ASSIGN_OR_RETURN(auto download, DownloadRepository::Get(*ctx_.db, uid, type));
+    if (!download || download->status != domain::DownloadStatus::kInProgress) {
+      return jobs::JobOutcome::kDone;  // deleted, or already made by an earlier run
+    }
+    if (video->state == domain::VideoState::kError) {
+      KINO_RETURN_IF_ERROR(Fail(*video, type, "the video failed to process"));
+      return jobs::JobOutcome::kDone;
+    }
+    if (!video->ready_to_stream) {
+      return jobs::JobOutcome::kDefer;
+    }
+    auto package_dir = ctx_.blobs->LocalPath(domain::PackagePrefix(uid));
+    if (!package_dir) {
+      return Internal("the blob store keeps no local files; downloads need them");
+    }
+    auto package = media::LoadPackage(*package_dir);
+    if (!package.ok() && package.status().code() == StatusCode::kNotFound) {
+      return jobs::JobOutcome::kDefer;  // being processed again: no renditions right now
+    }
+    if (!package.ok()) {
+      return package.TakeStatus();
+    }
+    return Make(job, *video, type, *package_dir, *package);
+  }
+
+  void OnGiveUp(const jobs::Job& job, const Status& last_error) override {
+    auto type = TypeOf(job);
+    auto video = domain::VideoRepository::GetByUid(*ctx_.db, job.video_uid);
+    if (!type.ok() || !video.ok()) {
+      return;
+    }
+    Status s = Fail(*video, *type, "making the download failed: " + last_error.message());
+    if (!s.ok()) {
+      log::Error("download_fail_save_failed", s.ToString(), {{"video_uid", job.video_uid}});
+    }
+  }
+
+ private:
+  static Result<DownloadType> TypeOf(const jobs::Job& job) {
+    const auto& payload = job.payload;
+    if (payload.is_object() && payload.contains("type") && payload["type"].is_string()) {
+      if (auto type = domain::ParseDownloadType(payload["type"].get<std::string>())) {
+        return *type;
+      }
+    }
+    return InvalidArgument("make_download payload has no valid type: " + payload.dump());
+  }
+
+  static Result<jobs::JobOutcome> Gone(Status status) {
+    if (status.code() == StatusCode::kNotFound) {
+      return jobs::JobOutcome::kDone;
+    }
+    return status;
+  }
+
+  // The video cannot give this download: error with `text` and its webhook event, no retry.
+  Status Fail(const domain::Video& video, DownloadType type, const std::string& text) {
+    log::Info("download_failed", text,
+              {{"video_uid", video.uid}, {"type", domain::DownloadTypeName(type)}});
+    return ctx_.db->Transact([&](storage::Database& tx) -> Status {
+      KINO_RETURN_IF_ERROR(DownloadRepository::MarkError(tx, video.uid, type, text));
+      KINO_ASSIGN_OR_RETURN(auto d, DownloadRepository::Get(tx, video.uid, type));
+      if (!d) {
+        return Status::Ok();
+      }
+      return api::EnqueueDownloadEvent(tx, video, *d, ctx_.settings.public_url);
+    });
+  }
+
+  std::string TempPath(const jobs::Job& job, DownloadType type) const {
+    return ctx_.settings.data_dir + "/tmp/download-" + job.id +
+           std::string(domain::DownloadExtension(type));
+  }
+
+  Result<jobs::JobOutcome> Make(jobs::JobContext& job, const domain::Video& video,
+                                DownloadType type, const std::string& package_dir,
+                                const media::PackageResult& package) {
+    Sources sources = PickSources(package);
+    if (type == DownloadType::kAudio && sources.audio == nullptr) {
+      KINO_RETURN_IF_ERROR(Fail(video, type, "the video has no audio track"));
+      return jobs::JobOutcome::kDone;
+    }
+    if (type == DownloadType::kDefault && sources.video == nullptr) {
+      KINO_RETURN_IF_ERROR(Fail(video, type, "the video has no video rendition"));
+      return jobs::JobOutcome::kDone;
+    }
+
+    std::string out = TempPath(job.job(), type);
+    std::error_code ec;
+    std::filesystem::create_directories(std::filesystem::path(out).parent_path(), ec);
+    if (ec) {
+      return Internal("creating the download work directory: " + ec.message());
+    }
+    // Left over when a previous run of this job was killed.
+    RemoveQuietly(out);
+    RemoveQuietly(out + ".tmp");
+
+    int64_t started = NowMicros();
+    ProgressSaver progress(ctx_, job, type);
+    media::DownloadProgressFn fn = [&progress](double f) { return progress(f); };
+    Status made;
+    if (type == DownloadType::kAudio) {
+      made = media::MakeDownloadM4a(TrackOf(package_dir, *sources.audio), out, fn);
+    } else {
+      media::FragmentedTrack audio;
+      if (sources.audio != nullptr) {
+        audio = TrackOf(package_dir, *sources.audio);
+      }
+      made = media::MakeDownloadMp4(TrackOf(package_dir, *sources.video),
+                                    sources.audio != nullptr ? &audio : nullptr, out, fn);
+    }
+    if (!made.ok()) {
+      RemoveQuietly(out);
+      if (progress.deleted()) {
+        return jobs::JobOutcome::kDone;
+      }
+      return made.Annotate("making " + std::string(domain::DownloadFileName(type)));
+    }
+    Status stored = Store(video, type, out);
+    RemoveQuietly(out);
+    KINO_RETURN_IF_ERROR(stored);
+    log::Info("download_ready", "download made",
+              {{"video_uid", video.uid},
+               {"job_id", job.job().id},
+               {"type", domain::DownloadTypeName(type)},
+               {"millis", std::to_string((NowMicros() - started) / 1000)}});
+    return jobs::JobOutcome::kDone;
+  }
+
+  // Hashes the file, moves it into the BlobStore and marks the download ready (with its
+  // webhook event) in one transaction. If the download was deleted meanwhile, the stored file
+  // is removed again.
+  Status Store(const domain::Video& video, DownloadType type, const std::string& path) {
+    int64_t size = 0;
+    KINO_ASSIGN_OR_RETURN(std::string sha256, HashFile(path, &size));
+    std::string key = domain::DownloadBlobKey(video.uid, type);
+    KINO_RETURN_IF_ERROR(ctx_.blobs->PutFile(key, path));
+
+    bool still_wanted = false;
+    KINO_RETURN_IF_ERROR(ctx_.db->Transact([&](storage::Database& tx) -> Status {
+      KINO_ASSIGN_OR_RETURN(auto d, DownloadRepository::Get(tx, video.uid, type));
+      still_wanted = d.has_value();
+      if (!still_wanted) {
+        return Status::Ok();
+      }
+      KINO_RETURN_IF_ERROR(DownloadRepository::MarkReady(tx, video.uid, type, size, sha256));
+      KINO_ASSIGN_OR_RETURN(auto ready, DownloadRepository::Get(tx, video.uid, type));
+      if (!ready) {
+        return Internal("download row vanished inside its transaction");
+      }
+      return api::EnqueueDownloadEvent(tx, video, *ready, ctx_.settings.public_url);
+    }));
+    if (!still_wanted) {
+      return ctx_.blobs->Delete(key);
+    }
+    return Status::Ok();
+  }
+
+  api::ApiContext& ctx_;
+};
+
+}  // namespace
 
 std::shared_ptr<jobs::JobHandler> MakeDownloadHandler(api::ApiContext& ctx) {
-  (void)ctx;
-  return nullptr;
+  return std::make_shared<DownloadHandler>(ctx);
 }
 
 }  // namespace kino::app

@@ -21,9 +21,9 @@ namespace kino::app {
 std::shared_ptr<jobs::JobHandler> MakeProcessVideoHandler(api::ApiContext& ctx,
                                                           media::LadderOptions ladder);
 std::shared_ptr<jobs::JobHandler> MakeDeleteVideoFilesHandler(api::ApiContext& ctx);
-std::shared_ptr<jobs::JobHandler> MakeDownloadHandler(api::ApiContext& ctx);  // download_job.cc
+std::shared_ptr<jobs::JobHandler> MakeDownloadHandler(api::ApiContext& ctx);    // download_job.cc
 std::shared_ptr<jobs::JobHandler> MakeFetchVideoHandler(api::ApiContext& ctx);  // fetch_job.cc
-std::shared_ptr<jobs::JobHandler> MakeWebhookHandler(api::ApiContext& ctx);  // webhook_job.cc
+std::shared_ptr<jobs::JobHandler> MakeWebhookHandler(api::ApiContext& ctx);     // webhook_job.cc
 
 }  // namespace kino::app
 

@@ -100,8 +100,7 @@ class ProcessVideoHandler : public jobs::JobHandler {
 
   void OnGiveUp(const jobs::Job& job, const Status& last_error) override {
     Status s = ctx_.db->Transact([&](storage::Database& tx) -> Status {
-      KINO_ASSIGN_OR_RETURN(domain::Video v,
-                            domain::VideoRepository::GetByUid(tx, job.video_uid));
+      KINO_ASSIGN_OR_RETURN(domain::Video v, domain::VideoRepository::GetByUid(tx, job.video_uid));
       return api::MarkVideoFailed(tx, ctx_, &v, domain::kErrUnknown,
                                   "processing failed: " + last_error.message());
     });

@@ -48,6 +48,20 @@ std::string TakeDynBuf(AvDynBufPtr io) {
   return bytes;
 }
 
+bool IsHdrTransfer(AVColorTransferCharacteristic trc) {
+  return trc == AVCOL_TRC_SMPTE2084 || trc == AVCOL_TRC_ARIB_STD_B67;
+}
+
+// Linear light from the BT.2020 signal (nominal peak 100 cd/m2), the Hable curve after
+// converting primaries to BT.709, then the BT.709 transfer and matrix (ITU-R BT.2408 discusses
+// such HDR-to-SDR mappings).
+std::string HdrToSdrFilters(AVColorTransferCharacteristic trc) {
+  std::string tin = trc == AVCOL_TRC_SMPTE2084 ? "smpte2084" : "arib-std-b67";
+  return "zscale=tin=" + tin +
+         ":pin=bt2020:min=bt2020nc:t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,"
+         "tonemap=tonemap=hable:desat=0,zscale=t=bt709:m=bt709:r=tv,format=yuv420p";
+}
+
 namespace {
 
 // The [out<i>] buffer sinks, chained as the open inputs avfilter_graph_parse_ptr links to.

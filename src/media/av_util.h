@@ -119,6 +119,13 @@ using AvDynBufPtr = std::unique_ptr<AVIOContext, AvDynBufDeleter>;
 // Takes everything written to `io` so far and closes it.
 std::string TakeDynBuf(AvDynBufPtr io);
 
+// True for the HDR transfer functions Kino converts: SMPTE ST 2084 (PQ) and ARIB STD-B67 (HLG).
+bool IsHdrTransfer(AVColorTransferCharacteristic trc);
+
+// Filters (libavfilter graph syntax, one chain) that tone-map BT.2020 HDR pictures with
+// transfer `trc` to BT.709 SDR, limited range, 8-bit 4:2:0.
+std::string HdrToSdrFilters(AVColorTransferCharacteristic trc);
+
 // A video filter graph with one buffer source, fed decoded frames, and `sinks` buffer sinks.
 // The graph owns the filter contexts.
 struct VideoGraph {

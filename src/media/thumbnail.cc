@@ -54,15 +54,17 @@ std::string ScaleTo(Size s) {
   return "scale=w=" + std::to_string(s.width) + ":h=" + std::to_string(s.height) + ":flags=bicubic";
 }
 
-// Filters that turn the decoded picture upright, square its pixels and fit it to `box`.
-std::string FitFilters(const ProbeInfo& info, Size box, ThumbnailFit fit) {
-  std::string chain;
+// Filters that tone-map HDR, turn the decoded picture upright, square its pixels and fit it
+// to `box`.
+std::string FitFilters(const ProbeInfo& info, AVColorTransferCharacteristic trc, Size box,
+                       ThumbnailFit fit) {
+  std::string chain = IsHdrTransfer(trc) ? HdrToSdrFilters(trc) + "," : "";
   if (info.rotation == 90) {
-    chain = "transpose=clock,";
+    chain += "transpose=clock,";
   } else if (info.rotation == 270) {
-    chain = "transpose=cclock,";
+    chain += "transpose=cclock,";
   } else if (info.rotation == 180) {
-    chain = "hflip,vflip,";
+    chain += "hflip,vflip,";
   }
   Size display{info.width, info.height};
   // Scaling to the display size first makes every later step work on square pixels.
@@ -116,6 +118,7 @@ class VideoReader {
 
   const ProbeInfo& info() const { return info_; }
   AVRational time_base() const { return stream_->time_base; }
+  AVColorTransferCharacteristic transfer() const { return stream_->codecpar->color_trc; }
 
   // A time in seconds from the start, in stream ticks.
   int64_t Ticks(double seconds) const {
@@ -379,7 +382,8 @@ Result<std::string> MakeThumbnailJpeg(const std::string& input_path,
   KINO_RETURN_IF_ERROR(reader.Seek(request.time_s));
   KINO_ASSIGN_OR_RETURN(AvFramePtr frame, FrameAt(reader, reader.Ticks(request.time_s)));
 
-  std::string filters = "[in]" + FitFilters(info, box, request.fit) + ",format=yuvj420p[out0]";
+  std::string filters =
+      "[in]" + FitFilters(info, reader.transfer(), box, request.fit) + ",format=yuvj420p[out0]";
   KINO_ASSIGN_OR_RETURN(VideoGraph graph,
                         MakeVideoGraph(*frame, reader.time_base(), filters, 1, 1));
   KINO_RETURN_IF_ERROR(
@@ -428,7 +432,8 @@ Result<std::string> MakeThumbnailGif(const std::string& input_path,
   // so colours do not flicker from frame to frame.
   char rate[64];
   std::snprintf(rate, sizeof(rate), "fps=%.6f,", fps);
-  std::string filters = "[in]" + std::string(rate) + FitFilters(info, box, request.fit) +
+  std::string filters = "[in]" + std::string(rate) +
+                        FitFilters(info, reader.transfer(), box, request.fit) +
                         ",split[a][b];[a]palettegen=stats_mode=full[p];"
                         "[b][p]paletteuse=dither=bayer:bayer_scale=3[out0]";
 

@@ -1,5 +1,6 @@
 #include "media/thumbnail.h"
 
+#include <cstdio>
 #include <fstream>
 
 #include <gtest/gtest.h>
@@ -106,6 +107,42 @@ TEST_F(ThumbnailTest, RefusesBadRequestsAndInputs) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(r.status().message().rfind("non_video:", 0), 0u) << r.status().message();
+}
+
+// The average colour of a JPEG as "r,g,b", decoded by the ffmpeg program.
+std::string MeanColour(const std::string& jpeg_path) {
+  std::string command = "ffmpeg -nostdin -v error -i '" + jpeg_path +
+                        "' -vf scale=1:1 -f rawvideo -pix_fmt rgb24 - 2>/dev/null";
+  FILE* pipe = popen(command.c_str(), "r");
+  unsigned char rgb[3] = {0, 0, 0};
+  size_t n = pipe != nullptr ? fread(rgb, 1, 3, pipe) : 0;
+  if (pipe != nullptr) {
+    pclose(pipe);
+  }
+  return n == 3 ? std::to_string(rgb[0] / 64) + "," + std::to_string(rgb[1] / 64) + "," +
+                      std::to_string(rgb[2] / 64)
+                : "";
+}
+
+// Red for a second, then blue, with a single keyframe: the frame at 1.5 s is only reached by
+// decoding forward from the keyframe at 0.
+TEST_F(ThumbnailTest, PicksTheFrameShownAtTheTime) {
+  std::string in = dir_.File("colours.mp4");
+  ASSERT_TRUE(
+      Ffmpeg("-f lavfi -i color=c=red:s=320x240:r=25:d=1 -f lavfi -i "
+             "color=c=blue:s=320x240:r=25:d=1 -filter_complex '[0][1]concat=n=2' "
+             "-c:v libx264 -preset ultrafast -g 100 '" +
+             in + "'"));
+  for (double t : {0.5, 1.5}) {
+    ThumbnailRequest r;
+    r.time_s = t;
+    r.width = 64;
+    Result<std::string> jpeg = MakeThumbnailJpeg(in, r);
+    ASSERT_TRUE(jpeg.ok()) << jpeg.status().ToString();
+    std::string path = dir_.File("t.jpg");
+    std::ofstream(path, std::ios::binary) << *jpeg;
+    EXPECT_EQ(MeanColour(path), t < 1 ? "3,0,0" : "0,0,3") << t;
+  }
 }
 
 TEST_F(ThumbnailTest, ParsesFitNames) {

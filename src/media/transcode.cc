@@ -388,19 +388,6 @@ struct PictureFixes {
   AVColorTransferCharacteristic hdr_transfer = AVCOL_TRC_UNSPECIFIED;
 };
 
-bool IsHdrTransfer(AVColorTransferCharacteristic trc) {
-  return trc == AVCOL_TRC_SMPTE2084 || trc == AVCOL_TRC_ARIB_STD_B67;
-}
-
-// HDR to SDR: linear light from the BT.2020 signal, the Hable curve in BT.709 primaries, then
-// BT.709 transfer and matrix in limited range (ITU-R BT.2408 describes the conversion).
-std::string ToneMapFilters(AVColorTransferCharacteristic trc) {
-  std::string tin = trc == AVCOL_TRC_SMPTE2084 ? "smpte2084" : "arib-std-b67";
-  return "zscale=tin=" + tin +
-         ":pin=bt2020:min=bt2020nc:t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,"
-         "tonemap=tonemap=hable:desat=0,zscale=t=bt709:m=bt709:r=tv,format=yuv420p";
-}
-
 // The filters that turn a decoded picture upright, at most max_fps and into every rung.
 std::string LadderFilters(const ProbeInfo& info, const LadderPlan& plan,
                           const std::vector<const RungPlan*>& rungs, const PictureFixes& fixes) {
@@ -410,7 +397,7 @@ std::string LadderFilters(const ProbeInfo& info, const LadderPlan& plan,
     steps.push_back("bwdif=deint=interlaced");
   }
   if (IsHdrTransfer(fixes.hdr_transfer)) {
-    steps.push_back(ToneMapFilters(fixes.hdr_transfer));
+    steps.push_back(HdrToSdrFilters(fixes.hdr_transfer));
   }
   // ProbeInfo::rotation is clockwise, as transpose's "clock" direction.
   if (info.rotation == 90) {
@@ -935,6 +922,9 @@ Result<PackageResult> Processor::Run(const std::string& input_path, const ProbeI
     audio_info->copied = true;
   } else if (first.audio) {
     audio_info = first.audio->Info();
+  }
+  if (audio_info && audio_info->segment_files.empty()) {
+    audio_info.reset();  // an audio track without a single packet: a video-only package
   }
   KINO_RETURN_IF_ERROR(Publish(video, audio_info));
   if (!copy_video || encoded.empty()) {

@@ -13,6 +13,8 @@ extern "C" {
 #include <gtest/gtest.h>
 
 #include "media/download_mp4.h"
+#include "media/mp4_box.h"
+#include "media/mp4_fragments.h"
 #include "media/transcode_test_media.h"
 
 namespace kino::media {
@@ -136,6 +138,29 @@ class TranscodeTest : public ::testing::Test {
     return j["streams"].empty() ? json() : j["streams"][0][key];
   }
 
+  FragmentedTrack Track(const RenditionInfo& info) const {
+    FragmentedTrack t;
+    t.init_path = out() + "/" + info.name + "/" + info.init_file;
+    for (const std::string& s : info.segment_files) {
+      t.segment_paths.push_back(out() + "/" + info.name + "/" + s);
+    }
+    return t;
+  }
+
+  // When the rendition's first sample is presented, in seconds, read from its files (tfdt
+  // plus the first sample's composition offset, ISO/IEC 14496-12 8.8.12 and 8.8.8).
+  double FirstPresentation(const RenditionInfo& info) const {
+    uint32_t handler = info.kind == RenditionKind::kVideo ? FourCc("vide") : FourCc("soun");
+    Result<Mp4TrackIndex> index = IndexFragmentedTrack(Track(info), handler);
+    EXPECT_TRUE(index.ok()) << index.status().ToString();
+    if (!index.ok() || index->samples.empty()) {
+      return -1;
+    }
+    double ticks =
+        static_cast<double>(index->first_decode_time) + index->samples.front().composition_offset;
+    return ticks / index->info.media_timescale;
+  }
+
   static std::vector<std::string> Names(const PackageResult& package) {
     std::vector<std::string> names;
     for (const RenditionInfo& r : package.renditions) {
@@ -176,6 +201,22 @@ TEST_F(TranscodeTest, CopiesH264AacMp4WithMoovAtEndAndEncodesLowerRungsAfter) {
   ASSERT_FALSE(observer_.progress.empty());
   EXPECT_TRUE(std::is_sorted(observer_.progress.begin(), observer_.progress.end()));
   EXPECT_DOUBLE_EQ(observer_.progress.back(), 1.0);
+}
+
+// B-frames make a video track's first DTS negative; the presentation must still start at 0 in
+// every rendition, copied or encoded, as the audio does (within its 21 ms of priming).
+TEST_F(TranscodeTest, RenditionsStartTogetherInTheirFiles) {
+  for (bool copy : {true, false}) {
+    SCOPED_TRACE(copy ? "copied" : "encoded");
+    options_.allow_copy = copy;
+    std::filesystem::remove_all(out());
+    Result<PackageResult> r = Process(H264Aac("in.mp4"));
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    for (const RenditionInfo& rendition : r->renditions) {
+      EXPECT_NEAR(FirstPresentation(rendition), 0.0, 1e-3) << rendition.name;
+      EXPECT_NEAR(static_cast<double>(rendition.start_ticks) / rendition.timescale, 0.0, 1e-3);
+    }
+  }
 }
 
 TEST_F(TranscodeTest, EncodesEveryRungWhenCopyIsOff) {
@@ -394,16 +435,8 @@ TEST_F(TranscodeTest, OutputMakesDownloads) {
     std::string in = H264Aac("in.mp4", "640x360", 2);
     Result<PackageResult> r = Process(in);
     ASSERT_TRUE(r.ok()) << r.status().ToString();
-    auto track = [&](const RenditionInfo& info) {
-      FragmentedTrack t;
-      t.init_path = out() + "/" + info.name + "/" + info.init_file;
-      for (const std::string& s : info.segment_files) {
-        t.segment_paths.push_back(out() + "/" + info.name + "/" + s);
-      }
-      return t;
-    };
-    FragmentedTrack video = track(r->renditions.front());
-    FragmentedTrack audio = track(r->renditions.back());
+    FragmentedTrack video = Track(r->renditions.front());
+    FragmentedTrack audio = Track(r->renditions.back());
     std::string mp4 = dir_.File("download.mp4");
     std::string m4a = dir_.File("download.m4a");
     ASSERT_TRUE(MakeDownloadMp4(video, &audio, mp4, nullptr).ok());
