@@ -20,7 +20,8 @@ Result<std::string> Authenticate(ApiContext& ctx, const Request& req,
   if (token.empty()) {
     return Unauthenticated("Authentication error", domain::kErrAuthentication);
   }
-  KINO_ASSIGN_OR_RETURN(std::string account, domain::AccountRepository::Authenticate(*ctx.db, token));
+  KINO_ASSIGN_OR_RETURN(std::string account,
+                        domain::AccountRepository::Authenticate(*ctx.db, token));
   if (account != path_account_id) {
     return PermissionDenied("Authentication error: the token does not belong to this account",
                             domain::kErrAuthentication);

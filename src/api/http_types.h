@@ -31,9 +31,9 @@ class Headers {
 };
 
 struct Request {
-  std::string method;  // "GET", ...
-  std::string target;  // as received: path and query
-  std::string path;    // percent-decoded path
+  std::string method;                                      // "GET", ...
+  std::string target;                                      // as received: path and query
+  std::string path;                                        // percent-decoded path
   std::vector<std::pair<std::string, std::string>> query;  // percent-decoded
   Headers headers;
   std::string body;  // buffered bodies only (not for streaming routes)

@@ -47,8 +47,8 @@ nlohmann::json VideoToJson(const domain::Video& v, std::string_view public_url) 
       {"requireSignedURLs", v.require_signed_urls},
       {"maxSizeBytes",
        v.max_size_bytes ? nlohmann::json(*v.max_size_bytes) : nlohmann::json(nullptr)},
-      {"maxDurationSeconds", v.max_duration_seconds ? nlohmann::json(*v.max_duration_seconds)
-                                                    : nlohmann::json(nullptr)},
+      {"maxDurationSeconds",
+       v.max_duration_seconds ? nlohmann::json(*v.max_duration_seconds) : nlohmann::json(nullptr)},
       {"duration", v.duration},
       {"input", {{"width", v.width}, {"height", v.height}}},
       {"playback",
