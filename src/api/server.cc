@@ -46,6 +46,26 @@ metrics::Histogram& LatencyHistogram() {
       {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30});
   return h;
 }
+// The catch-all at a connection's coroutine entry: a surprise exception (from a library that
+// throws, or bad_alloc) ends that one connection with a log line and a counter, never the
+// process.
+void OnSessionEnd(std::exception_ptr error) {
+  if (!error) {
+    return;
+  }
+  static metrics::Counter& internal = metrics::GetCounter(
+      "kino_internal_errors_total", "Surprise exceptions caught at a thread or coroutine entry.");
+  internal.Increment({{"where", "http_session"}});
+  std::string what = "unknown exception";
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    what = e.what();
+  } catch (...) {
+  }
+  log::Error("session_exception", log::RedactSecrets(what));
+}
+
 metrics::Gauge& InFlightGauge() {
   static metrics::Gauge& g =
       metrics::GetGauge("kino_http_in_flight_requests", "Requests being served now.");
@@ -270,7 +290,7 @@ class Server::Impl {
         continue;
       }
       auto executor = socket.get_executor();
-      asio::co_spawn(executor, Session(std::move(socket)), asio::detached);
+      asio::co_spawn(executor, Session(std::move(socket)), OnSessionEnd);
     }
   }
 

@@ -1,5 +1,6 @@
 // The API's error codes, in one place. docs/api-errors.md lists each with its HTTP status and
-// meaning; api/error_mapping.cc turns a Status carrying one of these into a response.
+// meaning; HttpStatusFor and ApiCodeFor in api/envelope.cc turn a Status carrying one of these
+// into a response.
 #ifndef KINO_DOMAIN_ERRORS_H_
 #define KINO_DOMAIN_ERRORS_H_
 

@@ -20,6 +20,24 @@ bool Permanent(const Status& s) {
   return s.code() == StatusCode::kInvalidArgument || s.code() == StatusCode::kDataLoss;
 }
 
+// The catch-all at a job's entry: a surprise exception from a library that throws becomes a
+// failed attempt (retried like any other) with a log line and a counter.
+Result<JobOutcome> RunGuarded(JobHandler& handler, JobContext& ctx) {
+  static metrics::Counter& internal = metrics::GetCounter(
+      "kino_internal_errors_total", "Surprise exceptions caught at a thread or coroutine entry.");
+  try {
+    return handler.Run(ctx);
+  } catch (const std::exception& e) {
+    internal.Increment({{"where", "job"}});
+    log::Error("job_exception", log::RedactSecrets(e.what()), {{"job_id", ctx.job().id}});
+    return Internal(std::string("job handler threw: ") + e.what());
+  } catch (...) {
+    internal.Increment({{"where", "job"}});
+    log::Error("job_exception", "unknown exception", {{"job_id", ctx.job().id}});
+    return Internal("job handler threw an unknown exception");
+  }
+}
+
 }  // namespace
 
 WorkerPool::WorkerPool(JobQueue* queue, std::string owner_id, std::vector<Lane> lanes,
@@ -113,7 +131,7 @@ void WorkerPool::RunOne(Job job) {
             {{"job_id", job.id}, {"kind", job.kind}, {"video_uid", job.video_uid}});
   Result<JobOutcome> outcome = it == handlers_.end()
                                    ? Result<JobOutcome>(Internal("no handler for " + job.kind))
-                                   : it->second->Run(ctx);
+                                   : RunGuarded(*it->second, ctx);
   {
     std::lock_guard<std::mutex> lock(mu_);
     running_.erase(job.id);
