@@ -18,6 +18,7 @@
 #include "domain/account.h"
 #include "jobs/job_queue.h"
 #include "jobs/worker_pool.h"
+#include "media/libav_log.h"
 #include "storage/blob_store.h"
 #include "storage/database.h"
 
@@ -151,6 +152,7 @@ int Fail(const Status& s) {
 }
 
 int Serve(const Config& config) {
+  media::RouteLibavLogs();
   auto stores = OpenStores(config.data_dir);
   if (!stores.ok()) {
     return Fail(stores.status());
