@@ -139,6 +139,7 @@ api::ApiSettings Settings(const Config& config) {
   s.data_dir = config.data_dir;
   s.max_basic_upload_bytes = config.max_upload_bytes;
   s.allow_private_urls = config.allow_private_urls;
+  s.fetch_stall_seconds = config.fetch_stall_seconds;
   s.geoip_db = config.geoip_db;
   s.trusted_proxies = config.trusted_proxies;
   return s;

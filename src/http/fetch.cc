@@ -144,6 +144,9 @@ void SetOptions(CURL* c, const std::string& url, Transfer* t, const std::string&
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(o.connect_timeout_ms));
   curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
   curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, static_cast<long>(o.stall_seconds));
+  if (o.max_seconds > 0) {
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, static_cast<long>(o.max_seconds));
+  }
   if (!range.empty()) {
     curl_easy_setopt(c, CURLOPT_RANGE, range.c_str());
   }
@@ -198,7 +201,8 @@ Status Outcome(CURLcode code, Transfer& t) {
           t.info.http_status == 0 && !t.started
               ? "origin did not answer in time (connect " + std::to_string(o.connect_timeout_ms) +
                     " ms, stall " + std::to_string(o.stall_seconds) + " s)"
-              : "origin stalled: no data for " + std::to_string(o.stall_seconds) + " s");
+              : "origin stalled (no data for " + std::to_string(o.stall_seconds) +
+                    " s) or the transfer passed its time bound");
     default:
       return Unavailable(std::string("fetching from origin: ") + curl_easy_strerror(code));
   }

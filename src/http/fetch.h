@@ -32,6 +32,8 @@ struct FetchOptions {
   uint64_t max_bytes = kDefaultMaxFetchBytes;
   int64_t connect_timeout_ms = 10000;
   int64_t stall_seconds = 30;
+  // The whole transfer's bound (0: none); past it the fetch fails with DeadlineExceeded.
+  int64_t max_seconds = 0;
   bool allow_private_addresses = false;
   uint64_t resume_from = 0;
   std::string user_agent = "Kino-Fetch/1";
@@ -58,7 +60,8 @@ struct FetchInfo {
 //                     by the guard, a 4xx answer other than 408/429, too many redirects, a
 //                     body larger than max_bytes.
 //   Unavailable       may work later: connection failures, 5xx, 408, 429, a cut-off body.
-//   DeadlineExceeded  connect timeout, or the origin stalled past stall_seconds.
+//   DeadlineExceeded  connect timeout, the origin stalled past stall_seconds, or the transfer
+//                     took longer than max_seconds.
 //   Cancelled         options.cancelled said so.
 // A sink's own error is returned unchanged.
 Status Fetch(std::string_view url, const FetchSink& sink, const FetchOptions& options,
