@@ -12,14 +12,16 @@
 namespace kino::api {
 namespace {
 
-std::string_view ReasonCodeFor(media::MediaError error) {
-  switch (error) {
+// A file libavformat does not know as media at all is "not a video" to the user; a known
+// container that does not decode is a malformed video.
+std::string_view ReasonCodeFor(const media::ProbeResult& probe) {
+  switch (probe.error) {
     case media::MediaError::kNonVideo:
       return domain::kErrNonVideo;
     case media::MediaError::kTooShort:
       return domain::kErrDurationTooShort;
     case media::MediaError::kMalformed:
-      return domain::kErrMalformedVideo;
+      return probe.info.recognised ? domain::kErrMalformedVideo : domain::kErrNonVideo;
     case media::MediaError::kNone:
       break;
   }
@@ -59,7 +61,7 @@ Status FinishUpload(ApiContext& ctx, domain::Video* video) {
   std::string code;
   std::string text;
   if (probe.error != media::MediaError::kNone) {
-    code = ReasonCodeFor(probe.error);
+    code = ReasonCodeFor(probe);
     text = probe.error_text;
   } else if (video->max_duration_seconds &&
              video->duration > static_cast<double>(*video->max_duration_seconds)) {

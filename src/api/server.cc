@@ -95,16 +95,21 @@ class ParserBodyReader : public BodyReader {
         co_return Cancelled("client went away");
       }
     }
-    auto& body = parser_.get().body();
-    body.data = out;
-    body.size = capacity;
+    // A read can end on chunk framing (RFC 9112 section 7.1) without a body byte; 0 must mean
+    // the end of the body only, so read again until bytes arrive or the message is done.
+    size_t n = 0;
     error_code ec;
-    stream_.expires_after(timeout_);
-    co_await http::async_read_some(stream_, buffer_, parser_,
-                                   asio::redirect_error(asio::use_awaitable, ec));
-    size_t n = capacity - body.size;
-    if (ec == http::error::need_buffer) {
-      ec = {};
+    while (n == 0 && !ec && !parser_.is_done()) {
+      auto& body = parser_.get().body();
+      body.data = out;
+      body.size = capacity;
+      stream_.expires_after(timeout_);
+      co_await http::async_read_some(stream_, buffer_, parser_,
+                                     asio::redirect_error(asio::use_awaitable, ec));
+      n = capacity - body.size;
+      if (ec == http::error::need_buffer) {
+        ec = {};
+      }
     }
     if (ec) {
       if (ec == beast::error::timeout) {

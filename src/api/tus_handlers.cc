@@ -512,8 +512,14 @@ awaitable<Response> PatchUpload(ApiContext& ctx, Request& req, const PathParams&
   auto video = LoadUpload(ctx, req, params, direct);
   Status s = video.ok() ? CheckPatch(req, *video) : video.status();
   bool complete = video.ok() && video->upload_offset == *video->upload_length;
+  bool has_body =
+      body.content_length() ? *body.content_length() > 0 : req.headers.Has("Transfer-Encoding");
+  if (s.ok() && complete && has_body) {
+    s = ResourceExhausted("the upload is complete; the body goes past Upload-Length",
+                          domain::kErrUploadTooLarge);
+  }
   if (s.ok() && complete && video->state != domain::VideoState::kPendingUpload) {
-    Response done;  // a repeated final PATCH: nothing more to take
+    Response done;  // a repeated, empty final PATCH: nothing more to take
     done.status = 204;
     AddOffsetHeaders(done, *video);
     AddTusHeaders(done);
