@@ -7,6 +7,7 @@
 #include <mutex>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
@@ -34,6 +35,11 @@ using boost::system::error_code;
 
 constexpr size_t kHeaderLimit = 16 * 1024;
 constexpr size_t kSendfileChunk = 1 << 20;
+// Lingering close: after answering a request whose body was not read (an early 4xx), the rest
+// of the body is read and dropped for a while before closing, so that the close does not
+// reset the connection under a client still sending and the client sees the answer.
+constexpr std::chrono::seconds kLingerTime{5};
+constexpr uint64_t kLingerBytes = 256ull * 1024 * 1024;
 
 metrics::Counter& RequestsCounter() {
   static metrics::Counter& c =
@@ -64,6 +70,7 @@ Response ErrorFor(std::string_view path, const Status& s, std::string_view reque
 struct SessionHandle {
   beast::tcp_stream* stream = nullptr;
   std::atomic<bool> idle{true};
+  bool unread_body = false;  // the last response went out before its request's body was read
 };
 
 // Reads a request body through the Beast parser, a buffer at a time.
@@ -310,10 +317,28 @@ class Server::Impl {
     }
     error_code ec;
     stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (handle->unread_body && !draining_.load()) {
+      co_await Linger(stream);
+    }
     {
       std::lock_guard<std::mutex> lock(sessions_mu_);
       handle->stream = nullptr;
       sessions_.remove(handle);
+    }
+  }
+
+  static asio::awaitable<void> Linger(beast::tcp_stream& stream) {
+    std::vector<char> scratch(64 * 1024);
+    uint64_t dropped = 0;
+    stream.expires_after(kLingerTime);
+    while (dropped < kLingerBytes) {
+      error_code ec;
+      size_t n = co_await stream.async_read_some(asio::buffer(scratch),
+                                                 asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) {
+        break;  // EOF, reset or the time is up: close now
+      }
+      dropped += n;
     }
   }
 
@@ -354,7 +379,8 @@ class Server::Impl {
     std::string route_name = "unmatched";
     Response res = co_await Dispatch(req, reader, &route_name);
     bool keep_alive = parser.get().keep_alive() && !res.close && !draining_.load();
-    if (!parser.is_done()) {
+    handle.unread_body = !parser.is_done();
+    if (handle.unread_body) {
       keep_alive = false;  // the handler did not read the body: the stream is out of step
     }
     res.headers.Set("X-Request-Id", req.request_id);
