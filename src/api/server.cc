@@ -35,6 +35,7 @@ using boost::system::error_code;
 
 constexpr size_t kHeaderLimit = 16 * 1024;
 constexpr size_t kSendfileChunk = 1 << 20;
+constexpr size_t kBodyReadReserve = 128 * 1024;
 // Lingering close: after answering a request whose body was not read (an early 4xx), the rest
 // of the body is read and dropped for a while before closing, so that the close does not
 // reset the connection under a client still sending and the client sees the answer.
@@ -79,6 +80,10 @@ class ParserBodyReader : public BodyReader {
   ParserBodyReader(beast::tcp_stream& stream, beast::flat_buffer& buffer,
                    http::request_parser<http::buffer_body>& parser, std::chrono::seconds timeout)
       : stream_(stream), buffer_(buffer), parser_(parser), timeout_(timeout) {
+    // Beast reads no more than the buffer's free capacity (at least 512 bytes, at most 64 KiB)
+    // per call; the few KiB left after the header would make a large body cost a system call
+    // and a timer update every few KiB.
+    buffer_.reserve(kBodyReadReserve);
     auto expect = parser_.get()[http::field::expect];
     expect_continue_ =
         EqualsIgnoreCase(std::string_view(expect.data(), expect.size()), "100-continue");
