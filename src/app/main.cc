@@ -13,6 +13,7 @@
 #include "api/server.h"
 #include "app/config.h"
 #include "app/job_handlers.h"
+#include "app/sweeper.h"
 #include "common/log.h"
 #include "common/random.h"
 #include "domain/account.h"
@@ -196,12 +197,15 @@ int Serve(const Config& config) {
     server.Shutdown();
   });
   pool.Start();
+  Sweeper sweeper(ctx, std::chrono::seconds(config.sweep_seconds));
+  sweeper.Start();
   log::Info(
       "server_started", "serving",
       {{"listen", *bound}, {"public_url", ctx.settings.public_url}, {"data_dir", config.data_dir}});
   std::printf("kino: listening on http://%s\n", bound->c_str());
   std::fflush(stdout);
   server.Run();
+  sweeper.Stop();
   pool.Stop();
   log::Info("server_stopped", "bye");
   return 0;

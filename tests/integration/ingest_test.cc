@@ -60,6 +60,14 @@ std::string Base64(const std::string& in) {
   return out;
 }
 
+// An RFC 3339 time `seconds` from now.
+std::string SecondsFromNow(int seconds) {
+  time_t t = time(nullptr) + seconds;
+  char buf[32];
+  strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+  return buf;
+}
+
 KinoServer::Options Quiet(std::map<std::string, std::string> extra = {}) {
   KinoServer::Options o;
   o.env = {{"KINO_WORKERS", "0"}, {"KINO_ALLOW_PRIVATE_URLS", "1"}};
@@ -425,12 +433,10 @@ TEST_F(IngestTest, DirectUploadTakesOnePostAndRefusesTheSecond) {
 }
 
 TEST_F(IngestTest, DirectUploadAfterTheExpiryIsRefused) {
-  // Two seconds ahead, in RFC 3339.
   time_t t = time(nullptr) + 2;
-  char buf[32];
-  strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
   HttpResponse created = server_.ApiPost(
-      "/direct_upload", nlohmann::json{{"maxDurationSeconds", 60}, {"expiry", buf}}.dump());
+      "/direct_upload",
+      nlohmann::json{{"maxDurationSeconds", 60}, {"expiry", SecondsFromNow(2)}}.dump());
   ASSERT_EQ(created.status, 200) << created.body;
   std::string url = created.Json()["result"]["uploadURL"];
   ASSERT_TRUE(WaitFor([&] { return time(nullptr) > t + 1; }, std::chrono::seconds(5)));
@@ -685,6 +691,36 @@ TEST_F(IngestTest, TusEnforcesMaxDurationSeconds) {
   nlohmann::json v = server_.ApiGet("/" + url.substr(url.rfind('/') + 1)).Json()["result"];
   EXPECT_EQ(State(v), "error");
   EXPECT_EQ(Reason(v), "ERR_DURATION_EXCEED_CONSTRAINT");
+}
+
+class SweepTest : public IngestTest {
+ protected:
+  SweepTest() : IngestTest(Quiet({{"KINO_SWEEP_SECONDS", "1"}})) {}
+};
+
+TEST_F(SweepTest, AnAbandonedTusUploadIsRemovedAfterItsExpiry) {
+  std::string url = CreateTus(1000, "expiry " + Base64(SecondsFromNow(2)));
+  ASSERT_FALSE(url.empty());
+  std::string uid = url.substr(url.rfind('/') + 1);
+  HttpResponse patched = Patch(url, 0, std::string(100, 'a'));
+  EXPECT_EQ(patched.status, 204);
+  EXPECT_FALSE(patched.Header("upload-expires").empty());
+  ASSERT_TRUE(fs::exists(PartialPath("tus", uid)));
+
+  EXPECT_TRUE(
+      WaitFor([&] { return server_.ApiGet("/" + uid).status == 404; }, std::chrono::seconds(10)));
+  EXPECT_FALSE(fs::exists(PartialPath("tus", uid)));
+  ExpectHeadStatus(Tus("HEAD", url, {}), 404);
+}
+
+TEST_F(SweepTest, AnUnusedDirectUploadIsRemovedAfterItsExpiry) {
+  HttpResponse created = server_.ApiPost(
+      "/direct_upload",
+      nlohmann::json{{"maxDurationSeconds", 60}, {"expiry", SecondsFromNow(2)}}.dump());
+  ASSERT_EQ(created.status, 200) << created.body;
+  std::string uid = created.Json()["result"]["uid"];
+  EXPECT_TRUE(
+      WaitFor([&] { return server_.ApiGet("/" + uid).status == 404; }, std::chrono::seconds(10)));
 }
 
 // --- videos ------------------------------------------------------------------------------------
