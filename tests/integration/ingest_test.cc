@@ -378,6 +378,37 @@ TEST_F(CopyTest, CopyRefusesBadUrls) {
   EXPECT_EQ(VideoCount(), 0u);
 }
 
+TEST(CopyCrashTest, AFetchCutByAKill9ResumesWithRangeAfterTheRestart) {
+  const std::string& clip = Media::Get().video();
+  ASSERT_FALSE(clip.empty());
+  OriginServer origin;
+  OriginResource once = Answer(200, clip);
+  once.stall_after = clip.size() / 2;  // the first answer stops halfway; a Range gets the rest
+  origin.Serve("/clip.mp4", once);
+  ASSERT_TRUE(origin.Start());
+  KinoServer server(Quiet());
+  ASSERT_TRUE(server.Start()) << server.log();
+
+  HttpResponse r = server.ApiPost("/copy", nlohmann::json{{"url", origin.Url("/clip.mp4")}}.dump());
+  std::string uid = r.Json()["result"].value("uid", "");
+  std::string partial = server.data_dir() + "/data/partial/fetch-" + uid;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        std::error_code ec;
+        return fs::file_size(partial, ec) == clip.size() / 2;
+      },
+      std::chrono::seconds(20)));
+  server.Kill9();
+  ASSERT_TRUE(server.Restart()) << server.log();
+
+  nlohmann::json v = WaitForState(server, uid, "queued", std::chrono::seconds(60));
+  EXPECT_EQ(State(v), "queued") << v;
+  EXPECT_EQ(ReadFile(server.data_dir() + "/data/blobs/videos/" + uid + "/original"), clip);
+  auto requests = origin.requests();
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(requests[1].range, "bytes=" + std::to_string(clip.size() / 2) + "-");
+}
+
 class GuardedCopyTest : public IngestTest {
  protected:
   GuardedCopyTest() : IngestTest(KinoServer::Options{{{"KINO_WORKERS", "0"}}, {}}) {}
