@@ -363,7 +363,6 @@ Status CompleteUpload(ApiContext& ctx, domain::Video* video) {
   } else if (!ctx.blobs->Stat(key).ok()) {
     return DataLoss("the finished upload's file is missing");
   }
-  KINO_ASSIGN_OR_RETURN(*video, domain::VideoRepository::GetByUid(*ctx.db, video->uid));
   return FinishUpload(ctx, video);
 }
 

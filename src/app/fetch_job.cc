@@ -223,7 +223,8 @@ class FetchVideoHandler : public jobs::JobHandler {
       // Deleted while the file was being moved: it must not outlive its video.
       return ctx_.blobs->DeletePrefix(domain::VideoPrefix(uid));
     }
-    return api::FinishUpload(ctx_, &*video);
+    Status s = api::FinishUpload(ctx_, &*video);
+    return s.code() == StatusCode::kNotFound ? Status::Ok() : s;  // deleted meanwhile
   }
 
   Status FailVideo(const std::string& uid, const Status& why) {

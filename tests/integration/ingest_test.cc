@@ -6,7 +6,10 @@
 #include <filesystem>
 #include <string>
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "tests/support/kino_server.h"
@@ -461,6 +464,62 @@ TEST_F(IngestTest, DirectUploadTakesOnePostAndRefusesTheSecond) {
   EXPECT_EQ(ReadFile(OriginalPath(uid)), Media::Get().video());
 
   ExpectError(PostFile(url, "file", Media::Get().video(), {}), 410, 10012);
+}
+
+// A raw connection to the server, for a request whose body is sent in two goes.
+int Connect(const std::string& url) {
+  int port = std::stoi(url.substr(url.rfind(':') + 1));
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+bool SendAll(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+    if (n <= 0) {
+      return false;
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
+
+TEST_F(IngestTest, DirectUploadKeepsAnEditMadeWhileTheBytesArrive) {
+  nlohmann::json res =
+      server_.ApiPost("/direct_upload", R"({"maxDurationSeconds": 60})").Json()["result"];
+  std::string uid = res["uid"];
+  std::string type;
+  std::string body = MultipartBody("file", "clip.mp4", Media::Get().video(), &type);
+  int fd = Connect(server_.url());
+  ASSERT_GE(fd, 0);
+  std::string head = "POST /upload/" + uid + " HTTP/1.1\r\nHost: x\r\nContent-Type: " + type +
+                     "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n";
+  size_t half = body.size() / 2;
+  ASSERT_TRUE(SendAll(fd, head + body.substr(0, half)));
+  ASSERT_TRUE(
+      WaitFor([&] { return State(server_.ApiGet("/" + uid).Json()["result"]) == "downloading"; }));
+
+  ASSERT_EQ(server_.ApiPost("/" + uid, R"({"meta": {"name": "edited"}, "creator": "erin"})").status,
+            200);
+  ASSERT_TRUE(SendAll(fd, body.substr(half)));
+  char buf[4096];
+  ssize_t n = recv(fd, buf, sizeof(buf), 0);
+  close(fd);
+  ASSERT_GT(n, 0);
+  EXPECT_EQ(std::string(buf, static_cast<size_t>(n)).substr(0, 12), "HTTP/1.1 200");
+
+  nlohmann::json v = server_.ApiGet("/" + uid).Json()["result"];
+  EXPECT_EQ(State(v), "queued");
+  EXPECT_EQ(v["meta"]["name"], "edited");
+  EXPECT_EQ(v["creator"], "erin");
 }
 
 TEST_F(IngestTest, DirectUploadAfterTheExpiryIsRefused) {
