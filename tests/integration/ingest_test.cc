@@ -71,6 +71,32 @@ std::string SecondsFromNow(int seconds) {
   return buf;
 }
 
+// A raw connection to the server, for a request whose body is sent in two goes.
+int Connect(const std::string& url) {
+  int port = std::stoi(url.substr(url.rfind(':') + 1));
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+bool SendAll(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+    if (n <= 0) {
+      return false;
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
+
 KinoServer::Options Quiet(std::map<std::string, std::string> extra = {}) {
   KinoServer::Options o;
   o.env = {{"KINO_WORKERS", "0"}, {"KINO_ALLOW_PRIVATE_URLS", "1"}};
@@ -466,32 +492,6 @@ TEST_F(IngestTest, DirectUploadTakesOnePostAndRefusesTheSecond) {
   ExpectError(PostFile(url, "file", Media::Get().video(), {}), 410, 10012);
 }
 
-// A raw connection to the server, for a request whose body is sent in two goes.
-int Connect(const std::string& url) {
-  int port = std::stoi(url.substr(url.rfind(':') + 1));
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-bool SendAll(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = send(fd, data.data(), data.size(), MSG_NOSIGNAL);
-    if (n <= 0) {
-      return false;
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return true;
-}
-
 TEST_F(IngestTest, DirectUploadKeepsAnEditMadeWhileTheBytesArrive) {
   nlohmann::json res =
       server_.ApiPost("/direct_upload", R"({"maxDurationSeconds": 60})").Json()["result"];
@@ -661,6 +661,57 @@ TEST_F(IngestTest, TusTerminationRemovesTheUpload) {
   ExpectHeadStatus(Tus("HEAD", url, {}), 404);
   ExpectError(server_.ApiGet("/" + uid), 404, 10003);
   EXPECT_FALSE(fs::exists(PartialPath("tus", uid)));
+}
+
+// Starts a PATCH of `total` bytes on a raw connection and sends the first `sent` of them.
+int StartPatch(const std::string& server_url, const std::string& upload_url,
+               const std::string& token, size_t total, size_t sent) {
+  int fd = Connect(server_url);
+  std::string path = upload_url.substr(server_url.size());
+  std::string head = "PATCH " + path +
+                     " HTTP/1.1\r\nHost: x\r\nTus-Resumable: 1.0.0\r\nUpload-Offset: 0\r\n"
+                     "Content-Type: application/offset+octet-stream\r\nAuthorization: Bearer " +
+                     token + "\r\nContent-Length: " + std::to_string(total) + "\r\n\r\n";
+  if (fd >= 0 && !SendAll(fd, head + std::string(sent, 'a'))) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+TEST_F(IngestTest, TusKeepsWhatArrivedBeforeTheClientLeft) {
+  std::string url = CreateTus(1000);
+  int fd = StartPatch(server_.url(), url, kTestToken, 600, 400);
+  ASSERT_GE(fd, 0);
+  std::string partial = PartialPath("tus", url.substr(url.rfind('/') + 1));
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        std::error_code ec;
+        return fs::file_size(partial, ec) == 400;
+      },
+      std::chrono::seconds(10)));
+  close(fd);
+  EXPECT_TRUE(WaitFor([&] { return Tus("HEAD", url, {}).Header("upload-offset") == "400"; },
+                      std::chrono::seconds(10)));
+  EXPECT_EQ(Patch(url, 400, std::string(100, 'b')).status, 204);
+  EXPECT_EQ(Tus("HEAD", url, {}).Header("upload-offset"), "500");
+}
+
+TEST_F(IngestTest, TusRefusesASecondPatchWhileOneIsWriting) {
+  std::string url = CreateTus(1000);
+  int fd = StartPatch(server_.url(), url, kTestToken, 600, 100);
+  ASSERT_GE(fd, 0);
+  ASSERT_TRUE(
+      WaitFor([&] { return fs::exists(PartialPath("tus", url.substr(url.rfind('/') + 1))); },
+              std::chrono::seconds(10)));
+  ExpectError(Patch(url, 0, "abc"), 409, 10022);
+  ASSERT_TRUE(SendAll(fd, std::string(500, 'a')));
+  char buf[1024];
+  ssize_t n = recv(fd, buf, sizeof(buf), 0);
+  close(fd);
+  ASSERT_GT(n, 0);
+  EXPECT_EQ(std::string(buf, static_cast<size_t>(n)).substr(0, 12), "HTTP/1.1 204");
+  EXPECT_EQ(Tus("HEAD", url, {}).Header("upload-offset"), "600");
 }
 
 TEST_F(IngestTest, TusRefusesBytesPastUploadLength) {
