@@ -615,6 +615,7 @@ Status DeleteVideoNow(ApiContext& ctx, const domain::Video& video) {
   std::error_code ec;
   std::filesystem::remove(PartialPath(ctx, "tus", video.uid), ec);
   std::filesystem::remove(PartialPath(ctx, "fetch", video.uid), ec);
+  std::filesystem::remove(PartialPath(ctx, "fetch-validator", video.uid), ec);
   return ctx.blobs->DeletePrefix(domain::VideoPrefix(video.uid));
 }
 

@@ -16,7 +16,7 @@ class DeleteVideoFilesHandler : public jobs::JobHandler {
 
   Result<jobs::JobOutcome> Run(jobs::JobContext& job) override {
     const std::string& uid = job.job().video_uid;
-    for (const char* kind : {"tus", "fetch"}) {
+    for (const char* kind : {"tus", "fetch", "fetch-validator"}) {
       std::error_code ec;
       std::filesystem::remove(api::PartialPath(ctx_, kind, uid), ec);
     }

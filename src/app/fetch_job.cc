@@ -5,13 +5,15 @@
 //
 // Safe to run again: the bytes of an earlier attempt (a retry, or a process that crashed) stay
 // in the partial file and the next attempt asks the origin for the rest with a Range request
-// (RFC 9110 section 14.2); an origin that ignores Range sends the whole file and the partial
-// file starts over. A file already published as the original (a crash just before the state
-// change) is not fetched again. Deleting the video stops the transfer within about a second
-// and leaves no file behind.
+// (RFC 9110 section 14.2), with If-Range and the validator (ETag or Last-Modified) of the
+// response the partial file began with, kept beside it; an origin whose file changed, or that
+// ignores Range, sends the whole file and the partial file starts over. A file already published as
+// the original (a crash just before the state change) is not fetched again. Deleting the video
+// stops the transfer within about a second and leaves no file behind.
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -24,6 +26,7 @@
 #include "common/time_util.h"
 #include "domain/blob_keys.h"
 #include "http/fetch.h"
+#include "storage/blob_store.h"
 
 namespace kino::app {
 namespace {
@@ -132,6 +135,33 @@ class FetchVideoHandler : public jobs::JobHandler {
 
  private:
   std::string Partial(const std::string& uid) const { return api::PartialPath(ctx_, "fetch", uid); }
+  std::string ValidatorPath(const std::string& uid) const {
+    return api::PartialPath(ctx_, "fetch-validator", uid);
+  }
+
+  std::string ReadValidator(const std::string& uid) const {
+    std::ifstream in(ValidatorPath(uid), std::ios::binary);
+    std::string validator;
+    std::getline(in, validator);
+    return validator;
+  }
+
+  // Kept before the first body byte is written, so that a resumed fetch always knows which
+  // response the bytes on disk came from.
+  Status KeepValidator(const std::string& uid, std::string_view validator) const {
+    if (validator.empty()) {
+      std::error_code ec;
+      std::filesystem::remove(ValidatorPath(uid), ec);
+      return Status::Ok();
+    }
+    return storage::WriteFileAtomically(ValidatorPath(uid), validator);
+  }
+
+  void RemovePartial(const std::string& uid) const {
+    std::error_code ec;
+    std::filesystem::remove(Partial(uid), ec);
+    std::filesystem::remove(ValidatorPath(uid), ec);
+  }
 
   static std::string SourceUrl(const jobs::JobContext& job, const domain::Video& video) {
     const nlohmann::json& payload = job.job().payload;
@@ -186,7 +216,11 @@ class FetchVideoHandler : public jobs::JobHandler {
     http::FetchOptions options = Options(job, uid);
     options.resume_from = file.size();
     http::FetchSink sink;
-    sink.on_start = [&file](uint64_t start) { return file.StartAt(start); };
+    options.if_range = ReadValidator(uid);
+    sink.on_start = [this, &file, &uid](uint64_t start, std::string_view validator) {
+      KINO_RETURN_IF_ERROR(file.StartAt(start));
+      return start == 0 ? KeepValidator(uid, validator) : Status::Ok();
+    };
     sink.on_data = [&file](std::string_view data) { return file.Append(data); };
     log::Info("fetch_started", "fetching the video's URL",
               {{"video_uid", uid},
@@ -217,6 +251,7 @@ class FetchVideoHandler : public jobs::JobHandler {
   Status Publish(const std::string& uid, bool already_published) {
     if (!already_published) {
       KINO_RETURN_IF_ERROR(ctx_.blobs->PutFile(domain::OriginalKey(uid), Partial(uid)));
+      RemovePartial(uid);
     }
     KINO_ASSIGN_OR_RETURN(std::optional<domain::Video> video, Downloading(uid));
     if (!video) {
@@ -228,8 +263,7 @@ class FetchVideoHandler : public jobs::JobHandler {
   }
 
   Status FailVideo(const std::string& uid, const Status& why) {
-    std::error_code ec;
-    std::filesystem::remove(Partial(uid), ec);
+    RemovePartial(uid);
     log::Info("fetch_failed", why.message(), {{"video_uid", uid}});
     return ctx_.db->Transact([&](storage::Database& tx) -> Status {
       auto video = domain::VideoRepository::GetByUid(tx, uid);
@@ -247,8 +281,7 @@ class FetchVideoHandler : public jobs::JobHandler {
   void RemoveIfDeleted(const std::string& uid) {
     auto video = domain::VideoRepository::GetByUid(*ctx_.db, uid);
     if (!video.ok() && video.status().code() == StatusCode::kNotFound) {
-      std::error_code ec;
-      std::filesystem::remove(Partial(uid), ec);
+      RemovePartial(uid);
     }
   }
 

@@ -438,6 +438,29 @@ TEST(CopyCrashTest, AFetchCutByAKill9ResumesWithRangeAfterTheRestart) {
   EXPECT_EQ(requests[1].range, "bytes=" + std::to_string(clip.size() / 2) + "-");
 }
 
+TEST_F(CopyTest, AResumedFetchStartsOverWhenTheOriginFileChanged) {
+  // The first answer (version 1) is cut halfway; by the retry the file is another one.
+  OriginResource v1 = Answer(200, Media::Get().not_video());
+  v1.etag = "\"v1\"";
+  v1.cut_after = v1.body.size() / 2;
+  origin_.Serve("/changing", v1);
+  nlohmann::json j = Copy({{"url", origin_.Url("/changing")}});
+  std::string uid = j["result"]["uid"];
+  ASSERT_TRUE(WaitFor([&] { return !origin_.requests().empty(); }, std::chrono::seconds(10)));
+  OriginResource v2 = Answer(200, Media::Get().video());
+  v2.etag = "\"v2\"";
+  origin_.Serve("/changing", v2);
+
+  nlohmann::json v = WaitForState(server_, uid, "queued", std::chrono::seconds(60));
+  EXPECT_EQ(State(v), "queued") << v;
+  EXPECT_EQ(ReadFile(OriginalPath(uid)), Media::Get().video());
+  auto requests = origin_.requests();
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(requests[1].range, "bytes=" + std::to_string(v1.body.size() / 2) + "-");
+  EXPECT_EQ(requests[1].if_range, "\"v1\"");
+  EXPECT_FALSE(fs::exists(Data() + "/partial/fetch-validator-" + uid));
+}
+
 class GuardedCopyTest : public IngestTest {
  protected:
   GuardedCopyTest() : IngestTest(KinoServer::Options{{{"KINO_WORKERS", "0"}}, {}}) {}

@@ -79,6 +79,7 @@ OriginServer::~OriginServer() {
 }
 
 void OriginServer::Serve(const std::string& path, OriginResource resource) {
+  std::lock_guard<std::mutex> lock(mu_);
   resources_[path] = std::move(resource);
 }
 
@@ -158,17 +159,23 @@ void OriginServer::Handle(int fd) {
   if (head.empty() || sp1 == std::string::npos || sp2 == std::string::npos) {
     return;
   }
-  OriginRequest req{head.substr(sp1 + 1, sp2 - sp1 - 1), HeaderValue(head, "range")};
+  OriginRequest req{head.substr(sp1 + 1, sp2 - sp1 - 1), HeaderValue(head, "range"),
+                    HeaderValue(head, "if-range")};
+  OriginResource res = Answer(404, "not found");
   {
     std::lock_guard<std::mutex> lock(mu_);
     requests_.push_back(req);
+    auto it = resources_.find(req.path);
+    if (it != resources_.end()) {
+      res = it->second;
+    }
   }
-  auto it = resources_.find(req.path);
-  OriginResource res = it != resources_.end() ? it->second : Answer(404, "not found");
 
-  // "bytes=N-" only, which is all a resuming fetch sends.
+  // "bytes=N-" only, which is all a resuming fetch sends; a stale If-Range gets the whole
+  // resource (RFC 9110 section 13.1.5).
   size_t start = 0;
-  if (res.status == 200 && res.ranges && req.range.rfind("bytes=", 0) == 0) {
+  bool fresh = req.if_range.empty() || req.if_range == res.etag;
+  if (res.status == 200 && res.ranges && fresh && req.range.rfind("bytes=", 0) == 0) {
     start = std::stoul(req.range.substr(6));
   }
   bool partial = start > 0 && start < res.body.size();
@@ -181,6 +188,9 @@ void OriginServer::Handle(int fd) {
   if (partial) {
     out += "Content-Range: bytes " + std::to_string(start) + "-" +
            std::to_string(res.body.size() - 1) + "/" + std::to_string(res.body.size()) + "\r\n";
+  }
+  if (!res.etag.empty()) {
+    out += "ETag: " + res.etag + "\r\n";
   }
   if (!res.location.empty()) {
     out += "Location: " + res.location + "\r\n";

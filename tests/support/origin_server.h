@@ -3,7 +3,7 @@
 // behaviour: honour Range or not, cut the connection or stall after some bytes, redirect, or
 // answer an error status. Every request's path and Range header are recorded.
 //
-// Thread-safety: Serve() before Start(); the rest from any thread.
+// Thread-safety: all methods from any thread; Serve() may replace a resource while serving.
 #ifndef KINO_TESTS_SUPPORT_ORIGIN_SERVER_H_
 #define KINO_TESTS_SUPPORT_ORIGIN_SERVER_H_
 
@@ -22,7 +22,8 @@ struct OriginResource {
   int status = 200;
   std::string body;
   std::string location;  // for 3xx
-  bool ranges = true;    // answer "Range: bytes=N-" with 206
+  bool ranges = true;    // answer "Range: bytes=N-" with 206 (unless If-Range differs)
+  std::string etag;      // sent as ETag when set
   // After this many body bytes of a full (non-range) answer: cut the connection, or stall
   // (send nothing more until the client leaves or the server stops). npos: neither.
   size_t cut_after = std::string::npos;
@@ -45,7 +46,8 @@ inline OriginResource Redirect(std::string location) {
 
 struct OriginRequest {
   std::string path;
-  std::string range;  // "" when none
+  std::string range;     // "" when none
+  std::string if_range;  // "" when none
 };
 
 class OriginServer {
