@@ -22,6 +22,8 @@ struct ApiSettings {
   uint64_t max_tus_upload_bytes = 30ull * 1000 * 1000 * 1000;
   bool allow_private_urls = false;
   int64_t tus_expiry_seconds = 24 * 3600;
+  // Upload by link: a fetch fails when the origin sends nothing for this long.
+  int64_t fetch_stall_seconds = 30;
   // Signed URLs: the MaxMind database for ip.geoip.country rules ("" = none) and the proxies
   // whose X-Forwarded-For is believed (IPs or CIDRs).
   std::string geoip_db;

@@ -6,20 +6,23 @@
 #include "common/log.h"
 #include "common/time_util.h"
 #include "domain/blob_keys.h"
+#include "domain/errors.h"
 #include "jobs/job_queue.h"
 #include "media/probe.h"
 
 namespace kino::api {
 namespace {
 
-std::string_view ReasonCodeFor(media::MediaError error) {
-  switch (error) {
+// A file libavformat does not know as media at all is "not a video" to the user; a known
+// container that does not decode is a malformed video.
+std::string_view ReasonCodeFor(const media::ProbeResult& probe) {
+  switch (probe.error) {
     case media::MediaError::kNonVideo:
       return domain::kErrNonVideo;
     case media::MediaError::kTooShort:
       return domain::kErrDurationTooShort;
     case media::MediaError::kMalformed:
-      return domain::kErrMalformedVideo;
+      return probe.info.recognised ? domain::kErrMalformedVideo : domain::kErrNonVideo;
     case media::MediaError::kNone:
       break;
   }
@@ -30,6 +33,22 @@ void FillFromProbe(const media::ProbeInfo& info, domain::Video* video) {
   video->duration = info.duration_s >= 0 ? std::round(info.duration_s * 1000) / 1000 : -1;
   video->width = info.width;
   video->height = info.height;
+}
+
+// Why the probed file cannot become `video` (one of domain::kErr*, with *text), or "".
+std::string RefusalReason(const media::ProbeResult& probe, const domain::Video& video,
+                          std::string* text) {
+  if (probe.error != media::MediaError::kNone) {
+    *text = probe.error_text;
+    return std::string(ReasonCodeFor(probe));
+  }
+  if (video.max_duration_seconds &&
+      video.duration > static_cast<double>(*video.max_duration_seconds)) {
+    *text = "the video is longer than maxDurationSeconds (" +
+            std::to_string(*video.max_duration_seconds) + " s)";
+    return std::string(domain::kErrDurationExceedConstraint);
+  }
+  return "";
 }
 
 }  // namespace
@@ -46,29 +65,27 @@ Status MarkVideoFailed(storage::Database& tx, ApiContext& ctx, domain::Video* vi
 Status FinishUpload(ApiContext& ctx, domain::Video* video) {
   std::string key = domain::OriginalKey(video->uid);
   KINO_ASSIGN_OR_RETURN(storage::BlobInfo blob, ctx.blobs->Stat(key));
-  video->size = static_cast<int64_t>(blob.size);
-  video->uploaded = NowMicros();
-
   auto path = ctx.blobs->LocalPath(key);
   if (!path) {
     return Internal("the blob store keeps no local files; probing needs one");
   }
   media::ProbeResult probe = media::ProbeFile(*path);
-  FillFromProbe(probe.info, video);
 
   std::string code;
-  std::string text;
-  if (probe.error != media::MediaError::kNone) {
-    code = ReasonCodeFor(probe.error);
-    text = probe.error_text;
-  } else if (video->max_duration_seconds &&
-             video->duration > static_cast<double>(*video->max_duration_seconds)) {
-    code = domain::kErrDurationExceedConstraint;
-    text = "the video is longer than maxDurationSeconds (" +
-           std::to_string(*video->max_duration_seconds) + " s)";
-  }
+  Status s = ctx.db->Transact([&](storage::Database& tx) -> Status {
+    // The row as it is now: an upload can take long, and edits made through the API meanwhile
+    // must not be overwritten by the copy the upload started with.
+    KINO_ASSIGN_OR_RETURN(domain::Video fresh, domain::VideoRepository::GetByUid(tx, video->uid));
+    if (video->meta.contains("name") && !fresh.meta.contains("name")) {
+      fresh.meta["name"] = video->meta["name"];
+    }
+    *video = std::move(fresh);
+    video->size = static_cast<int64_t>(blob.size);
+    video->uploaded = NowMicros();
+    FillFromProbe(probe.info, video);
 
-  KINO_RETURN_IF_ERROR(ctx.db->Transact([&](storage::Database& tx) -> Status {
+    std::string text;
+    code = RefusalReason(probe, *video, &text);
     if (!code.empty()) {
       return MarkVideoFailed(tx, ctx, video, code, text);
     }
@@ -76,7 +93,13 @@ Status FinishUpload(ApiContext& ctx, domain::Video* video) {
     KINO_RETURN_IF_ERROR(domain::VideoRepository::Save(tx, *video));
     return jobs::JobQueue::Enqueue(tx, jobs::kProcessVideo, video->uid, nlohmann::json::object())
         .status();
-  }));
+  });
+  if (s.code() == StatusCode::kNotFound) {
+    // Deleted while its bytes arrived: its file must not outlive it.
+    ctx.blobs->DeletePrefix(domain::VideoPrefix(video->uid)).IgnoreError();
+    return NotFound("the video was deleted during its upload", domain::kErrVideoNotFound);
+  }
+  KINO_RETURN_IF_ERROR(s);
   if (code.empty()) {
     ctx.wake_workers();
   }

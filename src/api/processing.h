@@ -14,10 +14,13 @@ namespace kino::api {
 // error with Stream's errorReasonCode (ERR_NON_VIDEO, ERR_MALFORMED_VIDEO,
 // ERR_DURATION_TOO_SHORT, ERR_DURATION_EXCEED_CONSTRAINT) and records its webhook event;
 // otherwise the video becomes queued and its process_video job is enqueued in the same
-// transaction, and the workers are woken. `video` is updated to what was saved.
+// transaction, and the workers are woken. The row is re-read in that transaction, so edits
+// made while the bytes arrived are kept; of `video` only meta.name is carried over (when the
+// row has none, e.g. the file name of a direct upload). `video` is updated to what was saved.
 //
 // The returned Status is about Kino (database, storage), not about the file: a refused file is
-// an OK return with video->state == kError.
+// an OK return with video->state == kError. NotFound (10003) when the video was deleted while
+// its bytes arrived; its files are removed then.
 Status FinishUpload(ApiContext& ctx, domain::Video* video);
 
 // Puts `video` in state error with `code` (one of domain::kErr*) and `text`, and records its

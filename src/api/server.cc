@@ -7,6 +7,7 @@
 #include <mutex>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
@@ -34,6 +35,12 @@ using boost::system::error_code;
 
 constexpr size_t kHeaderLimit = 16 * 1024;
 constexpr size_t kSendfileChunk = 1 << 20;
+constexpr size_t kBodyReadReserve = 128 * 1024;
+// Lingering close: after answering a request whose body was not read (an early 4xx), the rest
+// of the body is read and dropped for a while before closing, so that the close does not
+// reset the connection under a client still sending and the client sees the answer.
+constexpr std::chrono::seconds kLingerTime{5};
+constexpr uint64_t kLingerBytes = 256ull * 1024 * 1024;
 
 metrics::Counter& RequestsCounter() {
   static metrics::Counter& c =
@@ -84,6 +91,7 @@ Response ErrorFor(std::string_view path, const Status& s, std::string_view reque
 struct SessionHandle {
   beast::tcp_stream* stream = nullptr;
   std::atomic<bool> idle{true};
+  bool unread_body = false;  // the last response went out before its request's body was read
 };
 
 // Reads a request body through the Beast parser, a buffer at a time.
@@ -92,6 +100,10 @@ class ParserBodyReader : public BodyReader {
   ParserBodyReader(beast::tcp_stream& stream, beast::flat_buffer& buffer,
                    http::request_parser<http::buffer_body>& parser, std::chrono::seconds timeout)
       : stream_(stream), buffer_(buffer), parser_(parser), timeout_(timeout) {
+    // Beast reads no more than the buffer's free capacity (at least 512 bytes, at most 64 KiB)
+    // per call; the few KiB left after the header would make a large body cost a system call
+    // and a timer update every few KiB.
+    buffer_.reserve(kBodyReadReserve);
     auto expect = parser_.get()[http::field::expect];
     expect_continue_ =
         EqualsIgnoreCase(std::string_view(expect.data(), expect.size()), "100-continue");
@@ -115,16 +127,21 @@ class ParserBodyReader : public BodyReader {
         co_return Cancelled("client went away");
       }
     }
-    auto& body = parser_.get().body();
-    body.data = out;
-    body.size = capacity;
+    // A read can end on chunk framing (RFC 9112 section 7.1) without a body byte; 0 must mean
+    // the end of the body only, so read again until bytes arrive or the message is done.
+    size_t n = 0;
     error_code ec;
-    stream_.expires_after(timeout_);
-    co_await http::async_read_some(stream_, buffer_, parser_,
-                                   asio::redirect_error(asio::use_awaitable, ec));
-    size_t n = capacity - body.size;
-    if (ec == http::error::need_buffer) {
-      ec = {};
+    while (n == 0 && !ec && !parser_.is_done()) {
+      auto& body = parser_.get().body();
+      body.data = out;
+      body.size = capacity;
+      stream_.expires_after(timeout_);
+      co_await http::async_read_some(stream_, buffer_, parser_,
+                                     asio::redirect_error(asio::use_awaitable, ec));
+      n = capacity - body.size;
+      if (ec == http::error::need_buffer) {
+        ec = {};
+      }
     }
     if (ec) {
       if (ec == beast::error::timeout) {
@@ -325,10 +342,28 @@ class Server::Impl {
     }
     error_code ec;
     stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (handle->unread_body && !draining_.load()) {
+      co_await Linger(stream);
+    }
     {
       std::lock_guard<std::mutex> lock(sessions_mu_);
       handle->stream = nullptr;
       sessions_.remove(handle);
+    }
+  }
+
+  static asio::awaitable<void> Linger(beast::tcp_stream& stream) {
+    std::vector<char> scratch(64 * 1024);
+    uint64_t dropped = 0;
+    stream.expires_after(kLingerTime);
+    while (dropped < kLingerBytes) {
+      error_code ec;
+      size_t n = co_await stream.async_read_some(asio::buffer(scratch),
+                                                 asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) {
+        break;  // EOF, reset or the time is up: close now
+      }
+      dropped += n;
     }
   }
 
@@ -369,7 +404,8 @@ class Server::Impl {
     std::string route_name = "unmatched";
     Response res = co_await Dispatch(req, reader, &route_name);
     bool keep_alive = parser.get().keep_alive() && !res.close && !draining_.load();
-    if (!parser.is_done()) {
+    handle.unread_body = !parser.is_done();
+    if (handle.unread_body) {
       keep_alive = false;  // the handler did not read the body: the stream is out of step
     }
     res.headers.Set("X-Request-Id", req.request_id);

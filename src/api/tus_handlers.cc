@@ -363,7 +363,6 @@ Status CompleteUpload(ApiContext& ctx, domain::Video* video) {
   } else if (!ctx.blobs->Stat(key).ok()) {
     return DataLoss("the finished upload's file is missing");
   }
-  KINO_ASSIGN_OR_RETURN(*video, domain::VideoRepository::GetByUid(*ctx.db, video->uid));
   return FinishUpload(ctx, video);
 }
 
@@ -512,8 +511,14 @@ awaitable<Response> PatchUpload(ApiContext& ctx, Request& req, const PathParams&
   auto video = LoadUpload(ctx, req, params, direct);
   Status s = video.ok() ? CheckPatch(req, *video) : video.status();
   bool complete = video.ok() && video->upload_offset == *video->upload_length;
+  bool has_body =
+      body.content_length() ? *body.content_length() > 0 : req.headers.Has("Transfer-Encoding");
+  if (s.ok() && complete && has_body) {
+    s = ResourceExhausted("the upload is complete; the body goes past Upload-Length",
+                          domain::kErrUploadTooLarge);
+  }
   if (s.ok() && complete && video->state != domain::VideoState::kPendingUpload) {
-    Response done;  // a repeated final PATCH: nothing more to take
+    Response done;  // a repeated, empty final PATCH: nothing more to take
     done.status = 204;
     AddOffsetHeaders(done, *video);
     AddTusHeaders(done);
@@ -610,6 +615,7 @@ Status DeleteVideoNow(ApiContext& ctx, const domain::Video& video) {
   std::error_code ec;
   std::filesystem::remove(PartialPath(ctx, "tus", video.uid), ec);
   std::filesystem::remove(PartialPath(ctx, "fetch", video.uid), ec);
+  std::filesystem::remove(PartialPath(ctx, "fetch-validator", video.uid), ec);
   return ctx.blobs->DeletePrefix(domain::VideoPrefix(video.uid));
 }
 

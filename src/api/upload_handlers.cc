@@ -25,6 +25,7 @@
 #include "common/time_util.h"
 #include "domain/blob_keys.h"
 #include "domain/errors.h"
+#include "http/address_guard.h"
 #include "http/http_client.h"
 #include "http/multipart.h"
 #include "jobs/job_queue.h"
@@ -289,9 +290,14 @@ Result<nlohmann::json> CreateDirectUpload(ApiContext& ctx, Request& req,
 Result<domain::Video> ClaimDirectUpload(ApiContext& ctx, const std::string& uid) {
   domain::Video video;
   KINO_RETURN_IF_ERROR(ctx.db->Transact([&](storage::Database& tx) -> Status {
-    KINO_ASSIGN_OR_RETURN(video, domain::VideoRepository::GetByUid(tx, uid));
+    Status not_found = NotFound("no direct upload at this URL", domain::kErrUploadNotFound);
+    auto found = domain::VideoRepository::GetByUid(tx, uid);
+    if (!found.ok()) {
+      return found.status().code() == StatusCode::kNotFound ? not_found : found.status();
+    }
+    video = *std::move(found);
     if (video.source != domain::VideoSource::kDirect || video.upload_length) {
-      return NotFound("no direct upload at this URL", domain::kErrUploadNotFound);
+      return not_found;
     }
     if (video.state != domain::VideoState::kPendingUpload) {
       return FailedPrecondition("this upload URL was already used", domain::kErrUploadUrlUsed);
@@ -351,20 +357,27 @@ awaitable<Response> ReceiveDirectUpload(ApiContext& ctx, Request& req, const std
 
 // --- upload by link ---------------------------------------------------------------------------
 
-Result<std::string> CopySourceUrl(const nlohmann::json& body) {
+// The URL to fetch. A literal private address or "localhost" is refused here, at once; names
+// are checked on the address actually connected to, by the fetch itself.
+Result<std::string> CopySourceUrl(const ApiContext& ctx, const nlohmann::json& body) {
   KINO_ASSIGN_OR_RETURN(auto input, OptionalString(body, "input"));
   KINO_ASSIGN_OR_RETURN(auto url, OptionalString(body, "url"));
   if (!input && !url) {
     return InvalidArgument("field 'url' (or 'input') is required", kErrInvalidParameter);
   }
   std::string chosen = input ? *input : *url;
-  KINO_RETURN_IF_ERROR(http::ParseHttpUrl(chosen, kErrInvalidParameter).status());
+  KINO_ASSIGN_OR_RETURN(http::ParsedUrl parsed, http::ParseHttpUrl(chosen, kErrInvalidParameter));
+  if (!ctx.settings.allow_private_urls && http::IsObviouslyPrivateHost(parsed.host)) {
+    return InvalidArgument(
+        "field 'url' points to a private or loopback address, which this server does not fetch",
+        kErrInvalidParameter);
+  }
   return chosen;
 }
 
 Result<nlohmann::json> CopyVideo(ApiContext& ctx, Request& req, const std::string& account) {
   KINO_ASSIGN_OR_RETURN(nlohmann::json body, ParseJsonBody(req.body));
-  KINO_ASSIGN_OR_RETURN(std::string url, CopySourceUrl(body));
+  KINO_ASSIGN_OR_RETURN(std::string url, CopySourceUrl(ctx, body));
   domain::Video video =
       NewVideo(account, domain::VideoSource::kCopy, domain::VideoState::kDownloading);
   KINO_RETURN_IF_ERROR(ApplyVideoFields(body, &video));

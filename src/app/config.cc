@@ -103,6 +103,16 @@ const std::vector<Option>& Options() {
          c.max_upload_bytes = *n;
          return Status::Ok();
        }},
+      {"--fetch-stall-seconds", "KINO_FETCH_STALL_SECONDS",
+       "upload by link fails after this long without data from the origin (30)",
+       [](Config& c, std::string_view v) {
+         return SetInt(&c.fetch_stall_seconds, v, "--fetch-stall-seconds", 1, 3600);
+       }},
+      {"--sweep-seconds", "KINO_SWEEP_SECONDS",
+       "how often expired uploads and scheduled deletions are removed (60)",
+       [](Config& c, std::string_view v) {
+         return SetInt(&c.sweep_seconds, v, "--sweep-seconds", 1, 86400);
+       }},
       {"--ladder", "KINO_LADDER", "rendition heights (1080,720,480,360,240)",
        [](Config& c, std::string_view v) { return SetLadder(&c.ladder, v); }},
       {"--x264-preset", "KINO_X264_PRESET", "x264 preset for encoded renditions (veryfast)",

@@ -13,6 +13,7 @@
 #include "api/server.h"
 #include "app/config.h"
 #include "app/job_handlers.h"
+#include "app/sweeper.h"
 #include "common/log.h"
 #include "common/random.h"
 #include "domain/account.h"
@@ -140,6 +141,7 @@ api::ApiSettings Settings(const Config& config) {
   s.data_dir = config.data_dir;
   s.max_basic_upload_bytes = config.max_upload_bytes;
   s.allow_private_urls = config.allow_private_urls;
+  s.fetch_stall_seconds = config.fetch_stall_seconds;
   s.geoip_db = config.geoip_db;
   s.trusted_proxies = config.trusted_proxies;
   return s;
@@ -197,12 +199,15 @@ int Serve(const Config& config) {
     server.Shutdown();
   });
   pool.Start();
+  Sweeper sweeper(ctx, std::chrono::seconds(config.sweep_seconds));
+  sweeper.Start();
   log::Info(
       "server_started", "serving",
       {{"listen", *bound}, {"public_url", ctx.settings.public_url}, {"data_dir", config.data_dir}});
   std::printf("kino: listening on http://%s\n", bound->c_str());
   std::fflush(stdout);
   server.Run();
+  sweeper.Stop();
   pool.Stop();
   log::Info("server_stopped", "bye");
   return 0;

@@ -17,6 +17,9 @@ namespace {
 struct CurlDeleter {
   void operator()(CURL* c) const { curl_easy_cleanup(c); }
 };
+struct SlistDeleter {
+  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
+};
 
 void GlobalInit() {
   static std::once_flag once;
@@ -30,6 +33,8 @@ struct Transfer {
   const FetchSink* sink = nullptr;
   FetchInfo info;
   std::optional<uint64_t> content_range_start;  // of the latest response's headers
+  std::string etag;                             // of the latest response, strong ones only
+  std::string last_modified;                    // of the latest response
   bool started = false;
   bool refused_address = false;
   bool too_large = false;
@@ -52,11 +57,23 @@ size_t OnHeader(char* data, size_t size, size_t n, void* user) {
   auto* t = static_cast<Transfer*>(user);
   std::string_view line(data, size * n);
   if (line.size() >= 5 && line.substr(0, 5) == "HTTP/") {
-    t->content_range_start.reset();  // a new response (after a redirect or a 100)
+    // A new response (after a redirect or a 100).
+    t->content_range_start.reset();
+    t->etag.clear();
+    t->last_modified.clear();
   }
   size_t colon = line.find(':');
-  if (colon != std::string_view::npos && EqualsIgnoreCase(line.substr(0, colon), "content-range")) {
-    t->content_range_start = ContentRangeStart(line.substr(colon + 1));
+  if (colon == std::string_view::npos) {
+    return size * n;
+  }
+  std::string_view name = line.substr(0, colon);
+  std::string_view value = TrimWhitespace(line.substr(colon + 1));
+  if (EqualsIgnoreCase(name, "content-range")) {
+    t->content_range_start = ContentRangeStart(value);
+  } else if (EqualsIgnoreCase(name, "etag") && value.substr(0, 2) != "W/") {
+    t->etag = std::string(value);  // a weak ETag cannot be used in If-Range
+  } else if (EqualsIgnoreCase(name, "last-modified")) {
+    t->last_modified = std::string(value);
   }
   return size * n;
 }
@@ -83,7 +100,7 @@ bool StartBody(Transfer* t) {
   t->info.start_offset = start;
   t->started = true;
   if (t->sink->on_start) {
-    t->sink_error = t->sink->on_start(start);
+    t->sink_error = t->sink->on_start(start, t->etag.empty() ? t->last_modified : t->etag);
   }
   return t->sink_error.ok();
 }
@@ -130,7 +147,8 @@ int OnProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
   return 0;
 }
 
-void SetOptions(CURL* c, const std::string& url, Transfer* t, const std::string& range) {
+void SetOptions(CURL* c, const std::string& url, Transfer* t, const std::string& range,
+                curl_slist* headers) {
   const FetchOptions& o = *t->options;
   curl_easy_setopt(c, CURLOPT_URL, url.c_str());
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -144,8 +162,14 @@ void SetOptions(CURL* c, const std::string& url, Transfer* t, const std::string&
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(o.connect_timeout_ms));
   curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
   curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, static_cast<long>(o.stall_seconds));
+  if (o.max_seconds > 0) {
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, static_cast<long>(o.max_seconds));
+  }
   if (!range.empty()) {
     curl_easy_setopt(c, CURLOPT_RANGE, range.c_str());
+  }
+  if (headers != nullptr) {
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
   }
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, OnHeader);
   curl_easy_setopt(c, CURLOPT_HEADERDATA, t);
@@ -198,7 +222,8 @@ Status Outcome(CURLcode code, Transfer& t) {
           t.info.http_status == 0 && !t.started
               ? "origin did not answer in time (connect " + std::to_string(o.connect_timeout_ms) +
                     " ms, stall " + std::to_string(o.stall_seconds) + " s)"
-              : "origin stalled: no data for " + std::to_string(o.stall_seconds) + " s");
+              : "origin stalled (no data for " + std::to_string(o.stall_seconds) +
+                    " s) or the transfer passed its time bound");
     default:
       return Unavailable(std::string("fetching from origin: ") + curl_easy_strerror(code));
   }
@@ -232,7 +257,12 @@ Status Fetch(std::string_view url, const FetchSink& sink, const FetchOptions& op
   std::string range =
       options.resume_from > 0 ? std::to_string(options.resume_from) + "-" : std::string();
   std::string url_copy(url);
-  SetOptions(c.get(), url_copy, &t, range);
+  std::unique_ptr<curl_slist, SlistDeleter> headers;
+  if (options.resume_from > 0 && !options.if_range.empty() &&
+      options.if_range.find_first_of("\r\n") == std::string::npos) {
+    headers.reset(curl_slist_append(nullptr, ("If-Range: " + options.if_range).c_str()));
+  }
+  SetOptions(c.get(), url_copy, &t, range, headers.get());
   CURLcode code = curl_easy_perform(c.get());
   Status s = Outcome(code, t);
   if (info != nullptr) {

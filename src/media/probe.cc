@@ -213,6 +213,7 @@ ProbeResult ProbeFile(const std::string& path) {
   if (ctx->probe_score < kMinProbeScore) {
     return Fail(MediaError::kMalformed, "container not recognised with confidence", info);
   }
+  info.recognised = true;
   err = avformat_find_stream_info(ctx.get(), nullptr);
   if (err < 0) {
     return Fail(MediaError::kMalformed, AvStatus(err, "avformat_find_stream_info").message(), info);

@@ -58,6 +58,14 @@ export class Kino {
 
   async kill9() { await this.stop('SIGKILL'); }
 
+  // Starts again on the same data directory and the same port, so that URLs handed out
+  // before (tus upload URLs) keep working.
+  async restart() {
+    if (this.proc) await this.stop();
+    this.env = { ...this.env, KINO_LISTEN: new URL(this.url).host };
+    return this.start();
+  }
+
   async cleanup() {
     await this.stop();
     rmSync(this.dir, { recursive: true, force: true });
