@@ -578,7 +578,7 @@ TEST_F(DownloadsTest, BadFilenamesAre400) {
        {std::string(121, 'a'), std::string(""), std::string("a%20b"), std::string("..%2Fx"),
         std::string("a.b"), std::string("clip.mp4.mp4"), std::string("clip.m4a"),
         std::string("%C3%A9t%C3%A9"), std::string("a%22b"), std::string(".mp4"),
-        std::string("a%0d%0aSet-Cookie:x")}) {
+        std::string("a%0d%0aSet-Cookie:x"), std::string("ab%zz"), std::string("ab%")}) {
     SCOPED_TRACE(bad);
     HttpResponse r = Get(FileUrl("default.mp4") + "?filename=" + bad);
     EXPECT_EQ(r.status, 400);
