@@ -769,6 +769,91 @@ TEST_F(DownloadLifecycleTest, FilesAreRightForEachKindOfInput) {
   }
 }
 
+// Download webhook events, opted into on the subscription: written to the outbox in the same
+// transaction as the state change (read here straight from the database; delivery has its own
+// tests).
+class DownloadWebhookTest : public DownloadLifecycleTest {
+ protected:
+  // The outbox rows of a video: kind and parsed body, in sequence order.
+  std::vector<std::pair<std::string, nlohmann::json>> Events(const std::string& uid) {
+    std::string out = Capture("sqlite3 -readonly -json '" + server_.data_dir() +
+                              "/data/kino.db' \"SELECT kind, body FROM webhook_events WHERE "
+                              "video_uid = '" +
+                              uid + "' ORDER BY seq\"");
+    std::vector<std::pair<std::string, nlohmann::json>> events;
+    nlohmann::json rows = nlohmann::json::parse(out.empty() ? "[]" : out, nullptr, false);
+    for (const auto& row : rows) {
+      events.emplace_back(row.value("kind", ""),
+                          nlohmann::json::parse(row.value("body", ""), nullptr, false));
+    }
+    return events;
+  }
+  HttpResponse PutWebhook(const std::string& json) {
+    HeaderList headers = server_.Auth();
+    headers.emplace_back("Content-Type", "application/json");
+    return Put(server_.api() + "/webhook", json, headers);
+  }
+};
+
+TEST_F(DownloadWebhookTest, OptedInSubscriptionGetsReadyAndErrorEvents) {
+  HttpResponse put = PutWebhook(R"({"notificationUrl":"https://hooks.example/kino",)"
+                                R"("downloadEvents":true})");
+  ASSERT_EQ(put.status, 200) << put.body;
+  EXPECT_EQ(put.Json()["result"]["downloadEvents"], true);
+  // A later PUT without the field keeps it.
+  PutWebhook(R"({"notificationUrl":"https://hooks.example/other"})");
+  EXPECT_EQ(server_.ApiGet("/webhook").Json()["result"]["downloadEvents"], true);
+
+  std::string uid = ReadyVideo(server_, dir_.path(), "silent.mp4",
+                               "-f lavfi -i testsrc2=size=160x120:rate=25:duration=2 -c:v "
+                               "libx264 -preset ultrafast -pix_fmt yuv420p");
+  ASSERT_FALSE(uid.empty()) << server_.log();
+  PostNoBody(server_, "/" + uid + "/downloads");
+  PostNoBody(server_, "/" + uid + "/downloads/audio");
+  nlohmann::json ready = WaitForDownload(server_, uid, "default");
+  ASSERT_EQ(ready.value("status", ""), "ready");
+  ASSERT_EQ(WaitForDownload(server_, uid, "audio").value("status", ""), "error");
+
+  std::map<std::string, nlohmann::json> by_kind;
+  for (const auto& [kind, body] : Events(uid)) {
+    by_kind[kind] = body;
+  }
+  ASSERT_EQ(by_kind.size(), 3u) << server_.log();
+  EXPECT_TRUE(by_kind.count("video.ready"));
+  const nlohmann::json& made = by_kind["download.ready"];
+  EXPECT_EQ(made["type"], "download.ready");
+  EXPECT_EQ(made["uid"], uid);
+  EXPECT_EQ(made["download"]["type"], "default");
+  EXPECT_EQ(made["download"]["status"], "ready");
+  EXPECT_EQ(made["download"]["sha256"], ready["sha256"]);
+  EXPECT_EQ(made["download"]["size"], ready["size"]);
+  EXPECT_EQ(made["download"]["url"], ready["url"]);
+  EXPECT_EQ(made["video"]["uid"], uid);
+  EXPECT_EQ(made["video"]["readyToStream"], true);
+  const nlohmann::json& failed = by_kind["download.error"];
+  EXPECT_EQ(failed["download"]["type"], "audio");
+  EXPECT_EQ(failed["download"]["status"], "error");
+  EXPECT_FALSE(failed["download"].value("error", "").empty());
+}
+
+TEST_F(DownloadWebhookTest, SubscriptionWithoutOptInGetsOnlyTheVideoObject) {
+  ASSERT_EQ(PutWebhook(R"({"notificationUrl":"https://hooks.example/kino"})").status, 200);
+  EXPECT_FALSE(server_.ApiGet("/webhook").Json()["result"].contains("downloadEvents"));
+  HttpResponse bad = PutWebhook(R"({"notificationUrl":"https://hooks.example/kino",)"
+                                R"("downloadEvents":"yes"})");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(ErrorCode(bad), 10002);
+
+  std::string uid = VideoWithBothDownloads();
+  ASSERT_FALSE(uid.empty()) << server_.log();
+  auto events = Events(uid);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].first, "video.ready");
+  // Stream's body: the bare video object.
+  EXPECT_EQ(events[0].second["uid"], uid);
+  EXPECT_FALSE(events[0].second.contains("type"));
+}
+
 // With a stream-copied top rung, the video is readyToStream while its lower rungs are still
 // being encoded. A download asked for then is made from the final top rung right away, and is
 // not made a second time when the video turns ready.
