@@ -511,6 +511,10 @@ TEST_F(DownloadsTest, ValidatorsGive304And412) {
       200);
   EXPECT_EQ(Get(FileUrl("default.mp4"), {{"If-Match", "\"other\""}}).status, 412);
   EXPECT_EQ(Get(FileUrl("default.mp4"), {{"If-Match", etag}}).status, 200);
+  EXPECT_EQ(Get(FileUrl("default.mp4"), {{"If-Unmodified-Since", "Sat, 01 Jan 2000 00:00:00 GMT"}})
+                .status,
+            412);
+  EXPECT_EQ(Get(FileUrl("default.mp4"), {{"If-Unmodified-Since", modified}}).status, 200);
 }
 
 TEST_F(DownloadsTest, IfRangeSendsThePartOnlyWhileTheFileIsUnchanged) {
