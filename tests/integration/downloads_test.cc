@@ -714,6 +714,19 @@ TEST_F(DownloadLifecycleTest, DeletingTheVideoRemovesItsDownloads) {
   EXPECT_TRUE(WaitFor([&] { return !std::filesystem::exists(file); }, std::chrono::seconds(30)));
 }
 
+// A ready video whose renditions are gone (a damaged store) gives an error after the job's
+// retries, never a download that stays inprogress forever.
+TEST_F(DownloadLifecycleTest, MissingRenditionsEndInErrorNotAnEndlessWait) {
+  std::string uid = SmallVideo();
+  ASSERT_FALSE(uid.empty()) << server_.log();
+  std::filesystem::remove_all(server_.data_dir() + "/data/blobs/videos/" + uid + "/package");
+  PostNoBody(server_, "/" + uid + "/downloads");
+  nlohmann::json item = WaitForDownload(server_, uid, "default", std::chrono::seconds(90));
+  EXPECT_EQ(item.value("status", ""), "error") << server_.log();
+  EXPECT_FALSE(item.value("error", "").empty());
+  EXPECT_EQ(Get(FileUrl(uid, "default.mp4")).status, 404);
+}
+
 // Inputs the pipeline takes by different paths: stream copy (H.264/AAC MP4), a full encode
 // (MPEG-4 Part 2 and MP3 in Matroska), and a video with no sound.
 TEST_F(DownloadLifecycleTest, FilesAreRightForEachKindOfInput) {
