@@ -7,6 +7,7 @@
 #include <memory>
 #include <regex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -915,8 +916,8 @@ TEST(DownloadEarlyTest, DownloadDuringProcessingIsMadeOnce) {
 }
 
 // kill -9 while the file is being made; the restarted server takes the job back and finishes.
-// The input is large enough (a stream-copied, nearly lossless 720p rung) that the remux takes
-// long enough to be caught with percentComplete above 0.
+// The input (a stream-copied, nearly lossless 720p rung) is large enough for the remux to be
+// caught with percentComplete above 0.
 TEST(DownloadCrashTest, KillDuringGenerationThenRestartBecomesReady) {
   KinoServer server(KinoServer::Options{{{"KINO_LADDER", "720"}}, {}});
   ASSERT_TRUE(server.Start()) << server.log();
@@ -927,15 +928,22 @@ TEST(DownloadCrashTest, KillDuringGenerationThenRestartBecomesReady) {
                                "ultrafast -qp 4 -pix_fmt yuv420p -g 50 -c:a aac -shortest");
   ASSERT_FALSE(uid.empty()) << server.log();
 
+  // Polled every 2 ms: the remux of this 35 MB input lasts some tens of milliseconds.
   PostNoBody(server, "/" + uid + "/downloads");
-  bool mid = WaitFor(
-      [&] {
-        nlohmann::json d = server.ApiGet("/" + uid + "/downloads").Json()["result"]["default"];
-        return d.value("status", "") == "inprogress" && d.value("percentComplete", 0.0) > 0;
-      },
-      std::chrono::seconds(30));
+  bool mid = false;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!mid && std::chrono::steady_clock::now() < deadline) {
+    nlohmann::json d = server.ApiGet("/" + uid + "/downloads").Json()["result"]["default"];
+    if (d.value("status", "") != "inprogress") {
+      break;
+    }
+    mid = d.value("percentComplete", 0.0) > 0;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
   server.Kill9();
   ASSERT_TRUE(mid) << "the download finished before it could be caught in progress";
+  // Killed before the file was stored: the first process never logged it ready.
+  ASSERT_EQ(server.log().find("\"event\":\"download_ready\""), std::string::npos);
 
   ASSERT_TRUE(server.Restart()) << server.log();
   nlohmann::json item = WaitForDownload(server, uid, "default");
