@@ -90,8 +90,8 @@ std::vector<std::pair<std::string, std::string>> ParseQuery(std::string_view que
     }
     auto k = PercentDecode(key);
     auto v = PercentDecode(value);
-    if (k && v) {
-      out.emplace_back(std::move(*k), std::move(*v));
+    if (k) {
+      out.emplace_back(std::move(*k), v ? std::move(*v) : std::move(value));
     }
   }
   return out;

@@ -71,7 +71,9 @@ struct Response {
 // Splits "a/b%20c/d" into decoded segments; nullopt on a bad percent escape or an encoded '/'.
 std::optional<std::vector<std::string>> SplitPath(std::string_view path);
 
-// Parses "a=1&b=x%20y" (also '+' as space in values, per HTML forms).
+// Parses "a=1&b=x%20y" (also '+' as space in values, per HTML forms). A value with a bad percent
+// escape is kept as it came, '%' and all, so that the parameter's own check refuses it rather
+// than the parameter silently disappearing; a pair whose name is badly escaped is dropped.
 std::vector<std::pair<std::string, std::string>> ParseQuery(std::string_view query);
 
 }  // namespace kino::api

@@ -7,8 +7,8 @@
 // BlobStore under domain::DownloadBlobKey. The job is safe to run again from the start: a
 // retry, or a worker leasing it after this process died, removes the temporary file first.
 //
-// Waiting: while the package has no playable rendition yet the job defers (the pool runs it
-// again in about a second without counting an attempt).
+// Waiting: while the video is processing and its package has no playable rendition yet, the
+// job defers (the pool runs it again in about a second without counting an attempt).
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -161,8 +161,12 @@ class DownloadHandler : public jobs::JobHandler {
       return Internal("the blob store keeps no local files; downloads need them");
     }
     auto package = media::LoadPackage(*package_dir);
-    if (!package.ok() && package.status().code() == StatusCode::kNotFound) {
-      return jobs::JobOutcome::kDefer;  // being processed again: no renditions right now
+    // Still processing (or starting again): the renditions come. A ready video without them
+    // has lost its files; waiting would leave the download inprogress forever, so that is a
+    // failed attempt, retried with backoff and then an error.
+    if (!package.ok() && package.status().code() == StatusCode::kNotFound &&
+        video->state != domain::VideoState::kReady) {
+      return jobs::JobOutcome::kDefer;
     }
     if (!package.ok()) {
       return package.TakeStatus();

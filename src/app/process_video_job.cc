@@ -87,6 +87,7 @@ class ProcessVideoHandler : public jobs::JobHandler {
                  : Result<jobs::JobOutcome>(video.TakeStatus());
     }
     KINO_ASSIGN_OR_RETURN(auto paths, Paths(uid));
+    int64_t started = NowMicros();
     KINO_RETURN_IF_ERROR(Begin(*video, paths.second));
 
     VideoProgress progress(ctx_, job);
@@ -94,7 +95,7 @@ class ProcessVideoHandler : public jobs::JobHandler {
     if (!package.ok()) {
       return Failed(uid, package.status());
     }
-    KINO_RETURN_IF_ERROR(Finish(uid, *package));
+    KINO_RETURN_IF_ERROR(Finish(uid, *package, started));
     return jobs::JobOutcome::kDone;
   }
 
@@ -147,8 +148,9 @@ class ProcessVideoHandler : public jobs::JobHandler {
     return jobs::JobOutcome::kDone;
   }
 
-  // ready, its webhook event, and the downloads made again, in one transaction.
-  Status Finish(const std::string& uid, const media::PackageResult& package) {
+  // ready, its webhook event, and the downloads made again, in one transaction. `started` is
+  // when this run began.
+  Status Finish(const std::string& uid, const media::PackageResult& package, int64_t started) {
     KINO_RETURN_IF_ERROR(ctx_.db->Transact([&](storage::Database& tx) -> Status {
       KINO_ASSIGN_OR_RETURN(domain::Video v, domain::VideoRepository::GetByUid(tx, uid));
       v.state = domain::VideoState::kReady;
@@ -162,18 +164,24 @@ class ProcessVideoHandler : public jobs::JobHandler {
       }
       KINO_RETURN_IF_ERROR(domain::VideoRepository::Save(tx, v));
       KINO_RETURN_IF_ERROR(api::EnqueueVideoEvent(tx, v, ctx_.settings.public_url));
-      return RestartDownloads(tx, uid);
+      return RestartDownloads(tx, uid, started);
     }));
     ctx_.wake_workers();
     log::Info("video_ready", "video processed", {{"video_uid", uid}});
     return Status::Ok();
   }
 
-  static Status RestartDownloads(storage::Database& tx, const std::string& uid) {
+  // Downloads made before this run are made again from the new renditions. One made during
+  // this run is kept: the first renditions published (the top rung and the audio) are final,
+  // later publications only add lower rungs, so its file is already what a new run would give.
+  static Status RestartDownloads(storage::Database& tx, const std::string& uid, int64_t started) {
     KINO_ASSIGN_OR_RETURN(auto downloads, domain::DownloadRepository::List(tx, uid));
     for (const domain::Download& d : downloads) {
       // An inprogress download's job is waiting for the renditions and will make it.
       if (d.status == domain::DownloadStatus::kInProgress) {
+        continue;
+      }
+      if (d.status == domain::DownloadStatus::kReady && d.modified >= started) {
         continue;
       }
       KINO_RETURN_IF_ERROR(domain::DownloadRepository::Restart(tx, uid, d.type));

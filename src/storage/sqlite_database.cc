@@ -6,6 +6,7 @@
 #include <chrono>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 
 #include <sqlite3.h>
 
@@ -17,6 +18,9 @@ namespace {
 
 constexpr int kBusyTimeoutMs = 5000;
 constexpr int kMaxTransactionAttempts = 5;
+// Kino's SQL texts are constants with numbered parameters, so a few dozen cover every call; the
+// bound only matters if some caller builds SQL dynamically.
+constexpr size_t kMaxCachedStatements = 256;
 
 // "$12" -> "?12": SQLite's numbered parameter form.
 std::string RewriteParams(std::string_view sql) {
@@ -48,22 +52,29 @@ Status SqliteError(sqlite3* db, int rc, std::string_view what) {
 class Connection {
  public:
   explicit Connection(sqlite3* db) : db_(db) {}
-  ~Connection() { sqlite3_close_v2(db_); }
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
+  ~Connection() {
+    statements_.clear();  // finalized before the connection closes
+    sqlite3_close_v2(db_);
+  }
+
   Result<Rows> Run(std::string_view sql, const std::vector<Value>& params, int64_t* changes) {
-    std::string text = RewriteParams(sql);
-    sqlite3_stmt* raw = nullptr;
-    int rc = sqlite3_prepare_v2(db_, text.c_str(), static_cast<int>(text.size()), &raw, nullptr);
-    StatementPtr stmt(raw);
-    if (rc != SQLITE_OK) {
-      return SqliteError(db_, rc, "prepare");
-    }
-    KINO_RETURN_IF_ERROR(Bind(stmt.get(), params));
+    KINO_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Prepared(sql));
+    // Reset on every way out: a statement left mid-step would hold its read transaction open.
+    struct Reset {
+      sqlite3_stmt* s;
+      ~Reset() {
+        sqlite3_reset(s);
+        sqlite3_clear_bindings(s);
+      }
+    } reset{stmt};
+    KINO_RETURN_IF_ERROR(Bind(stmt, params));
     Rows rows;
-    while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
-      rows.push_back(ReadRow(stmt.get()));
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+      rows.push_back(ReadRow(stmt));
     }
     if (rc != SQLITE_DONE) {
       return SqliteError(db_, rc, "step");
@@ -77,6 +88,27 @@ class Connection {
   sqlite3* raw() { return db_; }
 
  private:
+  // The prepared statement for `sql`, compiled once and kept: parsing and planning cost more
+  // than running Kino's small indexed queries. SQLite re-prepares a kept statement by itself
+  // when the schema changes (sqlite3_prepare_v2).
+  Result<sqlite3_stmt*> Prepared(std::string_view sql) {
+    std::string key(sql);
+    if (auto it = statements_.find(key); it != statements_.end()) {
+      return it->second.get();
+    }
+    std::string text = RewriteParams(sql);
+    sqlite3_stmt* raw = nullptr;
+    int rc = sqlite3_prepare_v2(db_, text.c_str(), static_cast<int>(text.size()), &raw, nullptr);
+    StatementPtr stmt(raw);
+    if (rc != SQLITE_OK) {
+      return SqliteError(db_, rc, "prepare");
+    }
+    if (statements_.size() >= kMaxCachedStatements) {
+      statements_.clear();
+    }
+    return statements_.emplace(std::move(key), std::move(stmt)).first->second.get();
+  }
+
   Status Bind(sqlite3_stmt* stmt, const std::vector<Value>& params) {
     for (size_t i = 0; i < params.size(); ++i) {
       int idx = static_cast<int>(i + 1);
@@ -125,6 +157,7 @@ class Connection {
   }
 
   sqlite3* db_;
+  std::unordered_map<std::string, StatementPtr> statements_;
 };
 
 // The Database handed to a Transact() function: runs on the locked connection directly.

@@ -1,0 +1,962 @@
+// Downloads end to end: the API (create, status, delete, errors), the files themselves (checked
+// by the ffprobe program), their delivery (ranges, validators, names, digests, CORS), and the
+// lifecycle (video deleted, server killed during generation).
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "tests/support/kino_server.h"
+
+namespace kino::testing {
+namespace {
+
+// Runs a shell command and returns its stdout ("" when it failed to start).
+std::string Capture(const std::string& cmd) {
+  std::string out;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (p == nullptr) {
+    return out;
+  }
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) {
+    out.append(buf, n);
+  }
+  pclose(p);
+  return out;
+}
+
+void WriteFile(const std::string& path, const std::string& bytes) {
+  FILE* f = fopen(path.c_str(), "wb");
+  ASSERT_NE(f, nullptr) << path;
+  fwrite(bytes.data(), 1, bytes.size(), f);
+  fclose(f);
+}
+
+// ffprobe's view of a file: streams (codec_type, codec_name, duration) and the format.
+nlohmann::json Probe(const std::string& path) {
+  return nlohmann::json::parse(
+      Capture("ffprobe -v error -show_entries format=duration,format_name:stream=codec_type,"
+              "codec_name,duration -of json '" +
+              path + "'"),
+      nullptr, false);
+}
+
+// The top-level boxes in the order ffprobe's MP4 demuxer meets them ("ftyp", "moov", ...).
+std::vector<std::string> TopLevelBoxes(const std::string& path) {
+  std::string trace = Capture("ffprobe -v trace '" + path + "' 2>&1");
+  std::regex box("type:'([a-z0-9 ]{4})' parent:'root'");
+  std::vector<std::string> out;
+  for (std::sregex_iterator it(trace.begin(), trace.end(), box), end; it != end; ++it) {
+    out.push_back((*it)[1]);
+  }
+  return out;
+}
+
+size_t IndexOf(const std::vector<std::string>& v, const std::string& s) {
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (v[i] == s) {
+      return i;
+    }
+  }
+  return v.size();
+}
+
+// The codec names of one kind of stream, in order.
+std::vector<std::string> Codecs(const nlohmann::json& probe, const std::string& type) {
+  std::vector<std::string> out;
+  for (const auto& s : probe.value("streams", nlohmann::json::array())) {
+    if (s.value("codec_type", "") == type) {
+      out.push_back(s.value("codec_name", ""));
+    }
+  }
+  return out;
+}
+
+double StreamDuration(const nlohmann::json& probe, const std::string& type) {
+  for (const auto& s : probe.value("streams", nlohmann::json::array())) {
+    if (s.value("codec_type", "") == type) {
+      return std::stod(s.value("duration", "-1"));
+    }
+  }
+  return -1;
+}
+
+// The SHA-256 of a file by programs other than Kino: lowercase hex and RFC 9530's base64.
+std::string Sha256Hex(const std::string& path) {
+  return Capture("sha256sum '" + path + "' | cut -c1-64 | tr -d '\\n'");
+}
+std::string Sha256Base64(const std::string& path) {
+  std::string b64 = Capture("openssl dgst -sha256 -binary '" + path + "' | base64 -w0");
+  return b64;
+}
+
+// One part of a multipart/byteranges body.
+struct Part {
+  std::string content_range;
+  std::string content_type;
+  std::string data;
+};
+
+// Splits a multipart/byteranges body (RFC 9110 section 14.6) by its boundary.
+std::vector<Part> ParseByteranges(const std::string& content_type, const std::string& body) {
+  std::vector<Part> parts;
+  size_t b = content_type.find("boundary=");
+  if (b == std::string::npos) {
+    return parts;
+  }
+  std::string delimiter = "--" + content_type.substr(b + 9);
+  size_t pos = body.find(delimiter);
+  while (pos != std::string::npos) {
+    pos += delimiter.size();
+    if (body.compare(pos, 2, "--") == 0) {
+      break;  // the closing delimiter
+    }
+    size_t head_end = body.find("\r\n\r\n", pos);
+    if (head_end == std::string::npos) {
+      break;
+    }
+    Part part;
+    std::string head = body.substr(pos, head_end - pos);
+    std::smatch m;
+    if (std::regex_search(head, m, std::regex("Content-Range: ([^\r\n]+)", std::regex::icase))) {
+      part.content_range = m[1];
+    }
+    if (std::regex_search(head, m, std::regex("Content-Type: ([^\r\n]+)", std::regex::icase))) {
+      part.content_type = m[1];
+    }
+    size_t data_start = head_end + 4;
+    size_t next = body.find("\r\n" + delimiter, data_start);
+    if (next == std::string::npos) {
+      break;
+    }
+    part.data = body.substr(data_start, next - data_start);
+    parts.push_back(part);
+    pos = next + 2;
+  }
+  return parts;
+}
+
+int ErrorCode(const HttpResponse& r) {
+  nlohmann::json j = r.Json();
+  if (!j.is_object() || !j["errors"].is_array() || j["errors"].empty()) {
+    return -1;
+  }
+  return j["errors"][0].value("code", -1);
+}
+
+HttpResponse PostNoBody(const KinoServer& server, const std::string& path) {
+  return Post(server.api() + path, "", server.Auth());
+}
+
+// Polls GET /downloads until `type` is no longer inprogress; returns that item (null if the
+// deadline passed first).
+nlohmann::json WaitForDownload(const KinoServer& server, const std::string& uid,
+                               const std::string& type,
+                               std::chrono::milliseconds timeout = std::chrono::seconds(120)) {
+  nlohmann::json item;
+  bool done = WaitFor(
+      [&] {
+        nlohmann::json j = server.ApiGet("/" + uid + "/downloads").Json();
+        if (!j.is_object() || !j["result"].is_object() || !j["result"].contains(type)) {
+          return false;
+        }
+        item = j["result"][type];
+        return item.value("status", "") != "inprogress";
+      },
+      timeout);
+  return done ? item : nlohmann::json();
+}
+
+// A ready video: made by ffmpeg, uploaded, processed. Returns its uid ("" on failure).
+std::string ReadyVideo(const KinoServer& server, const std::string& dir, const std::string& name,
+                       const std::string& ffmpeg_args) {
+  std::string path = dir + "/" + name;
+  if (!RunFfmpeg(ffmpeg_args + " " + path)) {
+    return "";
+  }
+  std::string uid = UploadFile(server, path);
+  if (uid.empty() || WaitForState(server, uid, "ready")["status"].value("state", "") != "ready") {
+    return "";
+  }
+  return uid;
+}
+
+// A video that will stay in state error: a direct creator upload of a file that is no video.
+std::string ErroredVideo(const KinoServer& server) {
+  nlohmann::json made = server.ApiPost("/direct_upload", R"({"maxDurationSeconds":60})").Json();
+  std::string uid = made["result"].value("uid", "");
+  std::string content_type;
+  std::string body = MultipartBody("file", "notes.txt", std::string(4096, 'x'), &content_type);
+  Post(made["result"].value("uploadURL", ""), body, {{"Content-Type", content_type}});
+  return uid;
+}
+
+// ---------------------------------------------------------------------------------------------
+// One server and one ready video with both downloads made, shared by the read-only cases.
+
+class DownloadsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    server_ = new KinoServer();
+    ASSERT_TRUE(server_->Start()) << server_->log();
+    dir_ = new TempDir();
+    uid_ = ReadyVideo(*server_, dir_->path(), "holiday.mp4",
+                      "-f lavfi -i testsrc2=size=320x240:rate=25:duration=3 -f lavfi -i "
+                      "sine=frequency=440:sample_rate=48000:duration=3 -c:v libx264 -preset "
+                      "ultrafast -pix_fmt yuv420p -g 50 -c:a aac -b:a 96k -shortest");
+    ASSERT_FALSE(uid_.empty()) << server_->log();
+    video_ = new nlohmann::json(server_->ApiGet("/" + uid_).Json()["result"]);
+    ASSERT_EQ(PostNoBody(*server_, "/" + uid_ + "/downloads").status, 200);
+    ASSERT_EQ(PostNoBody(*server_, "/" + uid_ + "/downloads/audio").status, 200);
+    ASSERT_EQ(WaitForDownload(*server_, uid_, "default").value("status", ""), "ready");
+    ASSERT_EQ(WaitForDownload(*server_, uid_, "audio").value("status", ""), "ready");
+  }
+
+  static void TearDownTestSuite() {
+    delete server_;
+    delete dir_;
+    delete video_;
+    server_ = nullptr;
+  }
+
+  void SetUp() override { ASSERT_NE(server_, nullptr); }
+
+  static std::string FileUrl(const std::string& file) {
+    return server_->url() + "/" + uid_ + "/downloads/" + file;
+  }
+  static nlohmann::json Downloads() {
+    return server_->ApiGet("/" + uid_ + "/downloads").Json()["result"];
+  }
+  // Fetches a download to a file in the temp dir and returns its path.
+  static std::string Fetch(const std::string& file) {
+    HttpResponse r = Get(FileUrl(file));
+    EXPECT_EQ(r.status, 200);
+    std::string path = dir_->Join("fetched-" + file);
+    WriteFile(path, r.body);
+    return path;
+  }
+
+  static KinoServer* server_;
+  static TempDir* dir_;
+  static std::string uid_;
+  static nlohmann::json* video_;
+};
+
+KinoServer* DownloadsTest::server_ = nullptr;
+TempDir* DownloadsTest::dir_ = nullptr;
+std::string DownloadsTest::uid_;
+nlohmann::json* DownloadsTest::video_ = nullptr;
+
+// --- the API ---
+
+TEST_F(DownloadsTest, CreateWithoutBodyOrContentTypeAnswersTheKeyedResult) {
+  HttpResponse r = PostNoBody(*server_, "/" + uid_ + "/downloads");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.Header("content-type"), "application/json");
+  nlohmann::json j = r.Json();
+  EXPECT_EQ(j["success"], true);
+  ASSERT_TRUE(j["result"]["default"].is_object()) << r.body;
+  EXPECT_EQ(j["result"]["default"]["url"], FileUrl("default.mp4"));
+}
+
+TEST_F(DownloadsTest, CreateAcceptsAnEmptyJsonObject) {
+  HttpResponse r = server_->ApiPost("/" + uid_ + "/downloads", "{}");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(r.Json()["result"]["default"].is_object());
+  r = server_->ApiPost("/" + uid_ + "/downloads/audio", "");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(r.Json()["result"]["audio"].is_object());
+}
+
+TEST_F(DownloadsTest, CreateRefusesABodyThatIsNotJson) {
+  HttpResponse r = server_->ApiPost("/" + uid_ + "/downloads", "{not json");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(ErrorCode(r), 10001);
+}
+
+TEST_F(DownloadsTest, PerTypePathsNameTheirFiles) {
+  nlohmann::json d = Downloads();
+  EXPECT_EQ(d["default"]["url"], FileUrl("default.mp4"));
+  EXPECT_EQ(d["audio"]["url"], FileUrl("audio.m4a"));
+  HttpResponse r = PostNoBody(*server_, "/" + uid_ + "/downloads/default");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.Json()["result"]["default"]["url"], FileUrl("default.mp4"));
+}
+
+TEST_F(DownloadsTest, RePostReturnsTheReadyDownloadAndMakesNothingNew) {
+  nlohmann::json before = Downloads();
+  std::string etag = Head(FileUrl("default.mp4")).Header("etag");
+  std::string modified = Head(FileUrl("default.mp4")).Header("last-modified");
+  HttpResponse r = PostNoBody(*server_, "/" + uid_ + "/downloads");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.Json()["result"]["default"]["status"], "ready");
+  EXPECT_EQ(r.Json()["result"]["default"]["sha256"], before["default"]["sha256"]);
+  EXPECT_EQ(Downloads(), before);
+  EXPECT_EQ(Head(FileUrl("default.mp4")).Header("etag"), etag);
+  EXPECT_EQ(Head(FileUrl("default.mp4")).Header("last-modified"), modified);
+}
+
+TEST_F(DownloadsTest, StatusHasNumberPercentUrlAndSha256) {
+  nlohmann::json d = Downloads();
+  for (const char* type : {"default", "audio"}) {
+    SCOPED_TRACE(type);
+    EXPECT_EQ(d[type]["status"], "ready");
+    ASSERT_TRUE(d[type]["percentComplete"].is_number());
+    EXPECT_DOUBLE_EQ(d[type]["percentComplete"].get<double>(), 100.0);
+    EXPECT_TRUE(d[type]["url"].is_string());
+    EXPECT_TRUE(std::regex_match(d[type].value("sha256", ""), std::regex("[0-9a-f]{64}")));
+    EXPECT_TRUE(d[type]["size"].is_number_integer());
+  }
+}
+
+TEST_F(DownloadsTest, UnknownTypeIs400WithItsOwnCode) {
+  HttpResponse r = PostNoBody(*server_, "/" + uid_ + "/downloads/hd");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(ErrorCode(r), 10006);
+  r = server_->ApiDelete("/" + uid_ + "/downloads/hd");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(ErrorCode(r), 10006);
+}
+
+TEST_F(DownloadsTest, UnknownVideoIs404WithItsOwnCode) {
+  const std::string nobody = "/00000000000000000000000000000001/downloads";
+  for (const HttpResponse& r :
+       {PostNoBody(*server_, nobody), server_->ApiGet(nobody), server_->ApiDelete(nobody)}) {
+    EXPECT_EQ(r.status, 404) << r.body;
+    EXPECT_EQ(ErrorCode(r), 10003);
+  }
+}
+
+TEST_F(DownloadsTest, NotReadyVideoIs422WithItsOwnCode) {
+  nlohmann::json made = server_->ApiPost("/direct_upload", R"({"maxDurationSeconds":60})").Json();
+  std::string uid = made["result"].value("uid", "");
+  ASSERT_FALSE(uid.empty());
+  for (const char* path : {"/downloads", "/downloads/audio"}) {
+    HttpResponse r = PostNoBody(*server_, "/" + uid + path);
+    EXPECT_EQ(r.status, 422) << r.body;
+    EXPECT_EQ(ErrorCode(r), 10004);
+  }
+  EXPECT_EQ(server_->ApiGet("/" + uid + "/downloads").Json()["result"], nlohmann::json::object());
+}
+
+TEST_F(DownloadsTest, ErroredVideoIs424WithItsOwnCodeAndOnDelivery) {
+  std::string uid = ErroredVideo(*server_);
+  ASSERT_EQ(server_->ApiGet("/" + uid).Json()["result"]["status"]["state"], "error");
+  HttpResponse r = PostNoBody(*server_, "/" + uid + "/downloads");
+  EXPECT_EQ(r.status, 424) << r.body;
+  EXPECT_EQ(ErrorCode(r), 10005);
+  for (const char* file : {"default.mp4", "audio.m4a"}) {
+    HttpResponse d = Get(server_->url() + "/" + uid + "/downloads/" + file);
+    EXPECT_EQ(d.status, 424) << file;
+    EXPECT_EQ(d.Header("access-control-allow-origin"), "*");
+    EXPECT_EQ(d.Header("cache-control"), "no-store");
+  }
+}
+
+// --- the files ---
+
+TEST_F(DownloadsTest, DefaultMp4IsMoovFirstH264AacOfTheVideosDuration) {
+  std::string path = Fetch("default.mp4");
+  std::vector<std::string> boxes = TopLevelBoxes(path);
+  ASSERT_LT(IndexOf(boxes, "moov"), boxes.size()) << Capture("ffprobe -v trace " + path);
+  EXPECT_LT(IndexOf(boxes, "moov"), IndexOf(boxes, "mdat"));
+  nlohmann::json probe = Probe(path);
+  EXPECT_EQ(Codecs(probe, "video"), std::vector<std::string>{"h264"}) << probe;
+  EXPECT_EQ(Codecs(probe, "audio"), std::vector<std::string>{"aac"}) << probe;
+  double duration = (*video_)["duration"].get<double>();
+  EXPECT_NEAR(StreamDuration(probe, "video"), duration, 0.1);
+  EXPECT_NEAR(StreamDuration(probe, "audio"), duration, 0.1);
+  EXPECT_NEAR(std::stod(probe["format"].value("duration", "-1")), duration, 0.1);
+}
+
+TEST_F(DownloadsTest, AudioM4aIsMoovFirstAacOnlyOfTheVideosDuration) {
+  std::string path = Fetch("audio.m4a");
+  std::vector<std::string> boxes = TopLevelBoxes(path);
+  ASSERT_LT(IndexOf(boxes, "moov"), boxes.size());
+  EXPECT_LT(IndexOf(boxes, "moov"), IndexOf(boxes, "mdat"));
+  nlohmann::json probe = Probe(path);
+  EXPECT_EQ(Codecs(probe, "video"), std::vector<std::string>{}) << probe;
+  EXPECT_EQ(Codecs(probe, "audio"), std::vector<std::string>{"aac"}) << probe;
+  EXPECT_NEAR(StreamDuration(probe, "audio"), (*video_)["duration"].get<double>(), 0.1);
+  // ISO/IEC 14496-12 ftyp: major brand "M4A ".
+  EXPECT_EQ(ReadFile(path).substr(4, 8), "ftypM4A ");
+}
+
+TEST_F(DownloadsTest, Sha256AndReprDigestMatchTheBytes) {
+  nlohmann::json d = Downloads();
+  for (const char* file : {"default.mp4", "audio.m4a"}) {
+    SCOPED_TRACE(file);
+    std::string path = Fetch(file);
+    std::string type = std::string(file) == "default.mp4" ? "default" : "audio";
+    EXPECT_EQ(d[type].value("sha256", ""), Sha256Hex(path));
+    EXPECT_EQ(d[type]["size"].get<int64_t>(), static_cast<int64_t>(ReadFile(path).size()));
+    EXPECT_EQ(Get(FileUrl(file)).Header("repr-digest"), "sha-256=:" + Sha256Base64(path) + ":");
+    // RFC 9530: the representation's digest, so a partial response carries the same value.
+    EXPECT_EQ(Get(FileUrl(file), {{"Range", "bytes=0-9"}}).Header("repr-digest"),
+              "sha-256=:" + Sha256Base64(path) + ":");
+  }
+}
+
+// --- delivery ---
+
+TEST_F(DownloadsTest, HeadHasTheLengthAndNoBody) {
+  HttpResponse full = Get(FileUrl("default.mp4"));
+  HttpResponse head = Head(FileUrl("default.mp4"));
+  EXPECT_EQ(head.status, 200);
+  EXPECT_TRUE(head.body.empty());
+  EXPECT_EQ(head.Header("content-length"), std::to_string(full.body.size()));
+  EXPECT_EQ(head.Header("accept-ranges"), "bytes");
+  EXPECT_EQ(head.Header("etag"), full.Header("etag"));
+}
+
+TEST_F(DownloadsTest, ContentTypesAreVideoMp4AndAudioMp4) {
+  EXPECT_EQ(Head(FileUrl("default.mp4")).Header("content-type"), "video/mp4");
+  EXPECT_EQ(Head(FileUrl("audio.m4a")).Header("content-type"), "audio/mp4");
+}
+
+TEST_F(DownloadsTest, SingleRangesAnswer206WithTheirBytes) {
+  std::string full = Get(FileUrl("default.mp4")).body;
+  size_t size = full.size();
+  HttpResponse r = Get(FileUrl("default.mp4"), {{"Range", "bytes=100-199"}});
+  EXPECT_EQ(r.status, 206);
+  EXPECT_EQ(r.body, full.substr(100, 100));
+  EXPECT_EQ(r.Header("content-range"), "bytes 100-199/" + std::to_string(size));
+  EXPECT_EQ(r.Header("content-type"), "video/mp4");
+
+  r = Get(FileUrl("default.mp4"), {{"Range", "bytes=-50"}});
+  EXPECT_EQ(r.status, 206);
+  EXPECT_EQ(r.body, full.substr(size - 50));
+  r = Get(FileUrl("default.mp4"), {{"Range", "bytes=" + std::to_string(size - 10) + "-"}});
+  EXPECT_EQ(r.status, 206);
+  EXPECT_EQ(r.body, full.substr(size - 10));
+  // A last-byte-pos past the end is cut to the end (RFC 9110 section 14.1.2).
+  r = Get(FileUrl("default.mp4"), {{"Range", "bytes=0-999999999"}});
+  EXPECT_EQ(r.status, 206);
+  EXPECT_EQ(r.body, full);
+}
+
+TEST_F(DownloadsTest, MultipleRangesAnswerMultipartByteranges) {
+  std::string full = Get(FileUrl("audio.m4a")).body;
+  HttpResponse r = Get(FileUrl("audio.m4a"), {{"Range", "bytes=0-9, 200-299, -20"}});
+  ASSERT_EQ(r.status, 206);
+  std::string type = r.Header("content-type");
+  EXPECT_EQ(type.rfind("multipart/byteranges; boundary=", 0), 0u) << type;
+  EXPECT_EQ(r.Header("content-length"), std::to_string(r.body.size()));
+  std::vector<Part> parts = ParseByteranges(type, r.body);
+  ASSERT_EQ(parts.size(), 3u) << r.body.substr(0, 400);
+  std::string size = std::to_string(full.size());
+  EXPECT_EQ(parts[0].content_range, "bytes 0-9/" + size);
+  EXPECT_EQ(parts[0].data, full.substr(0, 10));
+  EXPECT_EQ(parts[1].data, full.substr(200, 100));
+  EXPECT_EQ(parts[2].data, full.substr(full.size() - 20));
+  EXPECT_EQ(parts[2].content_type, "audio/mp4");
+}
+
+TEST_F(DownloadsTest, UnsatisfiableRangeIs416WithTheSize) {
+  std::string size = Head(FileUrl("default.mp4")).Header("content-length");
+  HttpResponse r = Get(FileUrl("default.mp4"), {{"Range", "bytes=" + size + "-"}});
+  EXPECT_EQ(r.status, 416);
+  EXPECT_EQ(r.Header("content-range"), "bytes */" + size);
+  // A Range header Kino does not understand is ignored: the whole file (RFC 9110 14.2).
+  r = Get(FileUrl("default.mp4"), {{"Range", "lines=1-2"}});
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.Header("content-length"), size);
+}
+
+TEST_F(DownloadsTest, ConcatenatedRangesEqualTheFullFile) {
+  std::string full = Get(FileUrl("default.mp4")).body;
+  std::string joined;
+  const size_t step = 65536;
+  for (size_t at = 0; at < full.size(); at += step) {
+    HttpResponse r =
+        Get(FileUrl("default.mp4"),
+            {{"Range", "bytes=" + std::to_string(at) + "-" + std::to_string(at + step - 1)}});
+    ASSERT_EQ(r.status, 206);
+    joined += r.body;
+  }
+  EXPECT_EQ(joined.size(), full.size());
+  EXPECT_TRUE(joined == full);
+}
+
+TEST_F(DownloadsTest, ValidatorsGive304And412) {
+  HttpResponse first = Get(FileUrl("default.mp4"));
+  std::string etag = first.Header("etag");
+  std::string modified = first.Header("last-modified");
+  EXPECT_TRUE(std::regex_match(etag, std::regex("\"[0-9a-f]{64}\""))) << etag;  // strong
+  EXPECT_FALSE(modified.empty());
+
+  HttpResponse r = Get(FileUrl("default.mp4"), {{"If-None-Match", etag}});
+  EXPECT_EQ(r.status, 304);
+  EXPECT_TRUE(r.body.empty());
+  EXPECT_EQ(r.Header("etag"), etag);
+  EXPECT_EQ(Get(FileUrl("default.mp4"), {{"If-None-Match", "\"other\""}}).status, 200);
+  EXPECT_EQ(Get(FileUrl("default.mp4"), {{"If-None-Match", "*"}}).status, 304);
+  EXPECT_EQ(Head(FileUrl("default.mp4"), {{"If-None-Match", "W/" + etag}}).status, 304);
+
+  EXPECT_EQ(Get(FileUrl("default.mp4"), {{"If-Modified-Since", modified}}).status, 304);
+  EXPECT_EQ(
+      Get(FileUrl("default.mp4"), {{"If-Modified-Since", "Sat, 01 Jan 2000 00:00:00 GMT"}}).status,
+      200);
+  // If-None-Match wins over If-Modified-Since (RFC 9110 section 13.2.2).
+  EXPECT_EQ(
+      Get(FileUrl("default.mp4"), {{"If-None-Match", "\"other\""}, {"If-Modified-Since", modified}})
+          .status,
+      200);
+  EXPECT_EQ(Get(FileUrl("default.mp4"), {{"If-Match", "\"other\""}}).status, 412);
+  EXPECT_EQ(Get(FileUrl("default.mp4"), {{"If-Match", etag}}).status, 200);
+  EXPECT_EQ(Get(FileUrl("default.mp4"), {{"If-Unmodified-Since", "Sat, 01 Jan 2000 00:00:00 GMT"}})
+                .status,
+            412);
+  EXPECT_EQ(Get(FileUrl("default.mp4"), {{"If-Unmodified-Since", modified}}).status, 200);
+}
+
+TEST_F(DownloadsTest, IfRangeSendsThePartOnlyWhileTheFileIsUnchanged) {
+  HttpResponse first = Get(FileUrl("default.mp4"));
+  HttpResponse r =
+      Get(FileUrl("default.mp4"), {{"Range", "bytes=0-99"}, {"If-Range", first.Header("etag")}});
+  EXPECT_EQ(r.status, 206);
+  EXPECT_EQ(r.body.size(), 100u);
+  r = Get(FileUrl("default.mp4"),
+          {{"Range", "bytes=0-99"}, {"If-Range", first.Header("last-modified")}});
+  EXPECT_EQ(r.status, 206);
+  r = Get(FileUrl("default.mp4"), {{"Range", "bytes=0-99"}, {"If-Range", "\"stale\""}});
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, first.body);
+  r = Get(FileUrl("default.mp4"),
+          {{"Range", "bytes=0-99"}, {"If-Range", "Sat, 01 Jan 2000 00:00:00 GMT"}});
+  EXPECT_EQ(r.status, 200);
+}
+
+TEST_F(DownloadsTest, BrowsersGetCorsOnEveryAnswer) {
+  HttpResponse r = Get(FileUrl("default.mp4"), {{"Origin", "https://app.example"}});
+  EXPECT_EQ(r.Header("access-control-allow-origin"), "*");
+  std::string exposed = r.Header("access-control-expose-headers");
+  for (const char* h : {"Content-Range", "Content-Length", "ETag", "Repr-Digest",
+                        "Content-Disposition", "Accept-Ranges"}) {
+    EXPECT_NE(exposed.find(h), std::string::npos) << h;
+  }
+  EXPECT_EQ(
+      Get(FileUrl("default.mp4"), {{"Range", "bytes=0-1"}}).Header("access-control-allow-origin"),
+      "*");
+  HttpResponse pre = Http({"OPTIONS",
+                           FileUrl("default.mp4"),
+                           {{"Origin", "https://app.example"},
+                            {"Access-Control-Request-Method", "GET"},
+                            {"Access-Control-Request-Headers", "range"}},
+                           "",
+                           "",
+                           30});
+  EXPECT_EQ(pre.status, 204);
+  EXPECT_EQ(pre.Header("access-control-allow-origin"), "*");
+  EXPECT_NE(pre.Header("access-control-allow-methods").find("GET"), std::string::npos);
+  EXPECT_NE(pre.Header("access-control-allow-headers").find("range"), std::string::npos);
+}
+
+TEST_F(DownloadsTest, FilenameParameterNamesTheAttachment) {
+  auto disposition = [](const std::string& file, const std::string& query) {
+    return Head(FileUrl(file) + query).Header("content-disposition");
+  };
+  EXPECT_EQ(disposition("default.mp4", "?filename=MY_VIDEO"),
+            "attachment; filename=\"MY_VIDEO.mp4\"");
+  EXPECT_EQ(disposition("default.mp4", "?filename=MY_VIDEO.mp4"),
+            "attachment; filename=\"MY_VIDEO.mp4\"");
+  EXPECT_EQ(disposition("default.mp4", "?filename=clip.MP4"), "attachment; filename=\"clip.mp4\"");
+  EXPECT_EQ(disposition("audio.m4a", "?filename=talk-2024_v2"),
+            "attachment; filename=\"talk-2024_v2.m4a\"");
+  EXPECT_EQ(disposition("audio.m4a", "?filename=talk.m4a"), "attachment; filename=\"talk.m4a\"");
+  std::string longest(120, 'a');
+  EXPECT_EQ(disposition("default.mp4", "?filename=" + longest),
+            "attachment; filename=\"" + longest + ".mp4\"");
+  EXPECT_EQ(Get(FileUrl("default.mp4") + "?filename=" + longest + ".mp4").status, 200);
+}
+
+TEST_F(DownloadsTest, BadFilenamesAre400) {
+  for (const std::string& bad :
+       {std::string(121, 'a'), std::string(""), std::string("a%20b"), std::string("..%2Fx"),
+        std::string("a.b"), std::string("clip.mp4.mp4"), std::string("clip.m4a"),
+        std::string("%C3%A9t%C3%A9"), std::string("a%22b"), std::string(".mp4"),
+        std::string("a%0d%0aSet-Cookie:x"), std::string("ab%zz"), std::string("ab%")}) {
+    SCOPED_TRACE(bad);
+    HttpResponse r = Get(FileUrl("default.mp4") + "?filename=" + bad);
+    EXPECT_EQ(r.status, 400);
+    EXPECT_NE(r.body.find("filename"), std::string::npos) << r.body;
+    EXPECT_EQ(r.Header("content-disposition"), "");
+  }
+  EXPECT_EQ(Get(FileUrl("audio.m4a") + "?filename=a.mp4").status, 400);
+}
+
+TEST_F(DownloadsTest, DefaultNameComesFromMetaName) {
+  // An upload's meta.name is its file name (video.mp4): the extension is not doubled.
+  EXPECT_EQ(Head(FileUrl("default.mp4")).Header("content-disposition"),
+            "inline; filename=\"video.mp4\"");
+  EXPECT_EQ(Head(FileUrl("audio.m4a")).Header("content-disposition"),
+            "inline; filename=\"video.m4a\"");
+  ASSERT_EQ(server_->ApiPost("/" + uid_, R"({"meta":{"name":"Été à Paris: day 2.mov"}})").status,
+            200);
+  EXPECT_EQ(Head(FileUrl("default.mp4")).Header("content-disposition"),
+            "inline; filename=\"t_Paris_day_2.mp4\"");
+  ASSERT_EQ(server_->ApiPost("/" + uid_, R"({"meta":{"name":"@@@"}})").status, 200);
+  EXPECT_EQ(Head(FileUrl("default.mp4")).Header("content-disposition"),
+            "inline; filename=\"" + uid_ + ".mp4\"");
+  ASSERT_EQ(server_->ApiPost("/" + uid_, R"({"meta":{"name":"video.mp4"}})").status, 200);
+}
+
+TEST_F(DownloadsTest, UnknownFilesAndVideosAre404) {
+  EXPECT_EQ(Get(server_->url() + "/" + uid_ + "/downloads/other.mp4").status, 404);
+  EXPECT_EQ(Get(server_->url() + "/00000000000000000000000000000001/downloads/default.mp4").status,
+            404);
+  EXPECT_EQ(Head(server_->url() + "/00000000000000000000000000000001/downloads/audio.m4a").status,
+            404);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cases that change the server's state get a server of their own.
+
+class DownloadLifecycleTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(server_.Start()) << server_.log(); }
+  std::string SmallVideo(const std::string& name = "v.mp4") {
+    return ReadyVideo(server_, dir_.path(), name,
+                      "-f lavfi -i testsrc2=size=160x120:rate=25:duration=2 -f lavfi -i "
+                      "sine=frequency=440:sample_rate=48000:duration=2 -c:v libx264 -preset "
+                      "ultrafast -pix_fmt yuv420p -g 50 -c:a aac -b:a 64k -shortest");
+  }
+  // A small ready video whose two downloads are ready; "" on failure.
+  std::string VideoWithBothDownloads() {
+    std::string uid = SmallVideo();
+    if (uid.empty()) {
+      return "";
+    }
+    PostNoBody(server_, "/" + uid + "/downloads");
+    PostNoBody(server_, "/" + uid + "/downloads/audio");
+    bool ready = WaitForDownload(server_, uid, "default").value("status", "") == "ready" &&
+                 WaitForDownload(server_, uid, "audio").value("status", "") == "ready";
+    return ready ? uid : "";
+  }
+  std::string FileUrl(const std::string& uid, const std::string& file) {
+    return server_.url() + "/" + uid + "/downloads/" + file;
+  }
+  KinoServer server_;
+  TempDir dir_;
+};
+
+TEST_F(DownloadLifecycleTest, DeliveryOfADownloadNotCreatedIs404) {
+  std::string uid = SmallVideo();
+  ASSERT_FALSE(uid.empty()) << server_.log();
+  EXPECT_EQ(Get(FileUrl(uid, "default.mp4")).status, 404);
+  EXPECT_EQ(Get(FileUrl(uid, "audio.m4a")).status, 404);
+  HttpResponse r = Get(FileUrl(uid, "default.mp4"));
+  EXPECT_EQ(r.Header("cache-control"), "no-store");
+  EXPECT_EQ(server_.ApiGet("/" + uid + "/downloads").Json()["result"], nlohmann::json::object());
+}
+
+TEST_F(DownloadLifecycleTest, DeleteWithATypeRemovesThatTypeOnly) {
+  std::string uid = VideoWithBothDownloads();
+  ASSERT_FALSE(uid.empty()) << server_.log();
+
+  HttpResponse r = server_.ApiDelete("/" + uid + "/downloads/audio");
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.Json()["result"], "ok");
+  nlohmann::json left = server_.ApiGet("/" + uid + "/downloads").Json()["result"];
+  EXPECT_FALSE(left.contains("audio"));
+  EXPECT_TRUE(left.contains("default"));
+  EXPECT_EQ(Get(FileUrl(uid, "audio.m4a")).status, 404);
+  EXPECT_EQ(Get(FileUrl(uid, "default.mp4")).status, 200);
+  EXPECT_FALSE(std::filesystem::exists(server_.data_dir() + "/data/blobs/videos/" + uid +
+                                       "/downloads/audio.m4a"));
+  r = server_.ApiDelete("/" + uid + "/downloads/audio");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(ErrorCode(r), 10007);
+}
+
+TEST_F(DownloadLifecycleTest, DeleteWithoutTypeRemovesEveryType) {
+  std::string uid = VideoWithBothDownloads();
+  ASSERT_FALSE(uid.empty()) << server_.log();
+
+  HttpResponse r = server_.ApiDelete("/" + uid + "/downloads");
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.Json()["result"], "ok");
+  EXPECT_EQ(server_.ApiGet("/" + uid + "/downloads").Json()["result"], nlohmann::json::object());
+  EXPECT_EQ(Get(FileUrl(uid, "default.mp4")).status, 404);
+  EXPECT_EQ(Get(FileUrl(uid, "audio.m4a")).status, 404);
+  std::string files = server_.data_dir() + "/data/blobs/videos/" + uid + "/downloads/";
+  EXPECT_FALSE(std::filesystem::exists(files + "default.mp4"));
+  EXPECT_FALSE(std::filesystem::exists(files + "audio.m4a"));
+  r = server_.ApiDelete("/" + uid + "/downloads");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(ErrorCode(r), 10007);
+  // Made again after a delete: a fresh file with the same bytes.
+  PostNoBody(server_, "/" + uid + "/downloads");
+  EXPECT_EQ(WaitForDownload(server_, uid, "default").value("status", ""), "ready");
+  EXPECT_EQ(Get(FileUrl(uid, "default.mp4")).status, 200);
+}
+
+TEST_F(DownloadLifecycleTest, DeletingTheVideoRemovesItsDownloads) {
+  std::string uid = SmallVideo();
+  ASSERT_FALSE(uid.empty()) << server_.log();
+  PostNoBody(server_, "/" + uid + "/downloads");
+  ASSERT_EQ(WaitForDownload(server_, uid, "default").value("status", ""), "ready");
+  std::string file = server_.data_dir() + "/data/blobs/videos/" + uid + "/downloads/default.mp4";
+  ASSERT_TRUE(std::filesystem::exists(file));
+
+  EXPECT_EQ(server_.ApiDelete("/" + uid).status, 200);
+  EXPECT_EQ(Get(FileUrl(uid, "default.mp4")).status, 404);
+  HttpResponse r = server_.ApiGet("/" + uid + "/downloads");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(ErrorCode(r), 10003);
+  EXPECT_TRUE(WaitFor([&] { return !std::filesystem::exists(file); }, std::chrono::seconds(30)));
+}
+
+// A ready video whose renditions are gone (a damaged store) gives an error after the job's
+// retries, never a download that stays inprogress forever.
+TEST_F(DownloadLifecycleTest, MissingRenditionsEndInErrorNotAnEndlessWait) {
+  std::string uid = SmallVideo();
+  ASSERT_FALSE(uid.empty()) << server_.log();
+  std::filesystem::remove_all(server_.data_dir() + "/data/blobs/videos/" + uid + "/package");
+  PostNoBody(server_, "/" + uid + "/downloads");
+  nlohmann::json item = WaitForDownload(server_, uid, "default", std::chrono::seconds(90));
+  EXPECT_EQ(item.value("status", ""), "error") << server_.log();
+  EXPECT_FALSE(item.value("error", "").empty());
+  EXPECT_EQ(Get(FileUrl(uid, "default.mp4")).status, 404);
+}
+
+// Inputs the pipeline takes by different paths: stream copy (H.264/AAC MP4), a full encode
+// (MPEG-4 Part 2 and MP3 in Matroska), and a video with no sound.
+TEST_F(DownloadLifecycleTest, FilesAreRightForEachKindOfInput) {
+  struct Input {
+    std::string name;
+    std::string args;
+    bool audio;
+  };
+  const std::vector<Input> inputs = {
+      {"copy.mp4",
+       "-f lavfi -i testsrc2=size=160x120:rate=30000/1001:duration=2.5 -f lavfi -i "
+       "sine=sample_rate=44100:duration=2.5 -c:v libx264 -preset ultrafast -pix_fmt yuv420p "
+       "-c:a aac -shortest",
+       true},
+      {"encode.mkv",
+       "-f lavfi -i testsrc2=size=160x120:rate=24:duration=2 -f lavfi -i "
+       "sine=sample_rate=32000:duration=2 -c:v mpeg4 -c:a libmp3lame -shortest",
+       true},
+      {"silent.mp4",
+       "-f lavfi -i testsrc2=size=160x120:rate=25:duration=2 -c:v libx264 -preset ultrafast "
+       "-pix_fmt yuv420p",
+       false},
+  };
+  for (const Input& in : inputs) {
+    SCOPED_TRACE(in.name);
+    std::string uid = ReadyVideo(server_, dir_.path(), in.name, in.args);
+    ASSERT_FALSE(uid.empty()) << server_.log();
+    double duration = server_.ApiGet("/" + uid).Json()["result"]["duration"].get<double>();
+    PostNoBody(server_, "/" + uid + "/downloads");
+    PostNoBody(server_, "/" + uid + "/downloads/audio");
+    ASSERT_EQ(WaitForDownload(server_, uid, "default").value("status", ""), "ready");
+
+    std::string mp4 = dir_.Join(uid + ".mp4");
+    WriteFile(mp4, Get(FileUrl(uid, "default.mp4")).body);
+    std::vector<std::string> boxes = TopLevelBoxes(mp4);
+    EXPECT_LT(IndexOf(boxes, "moov"), IndexOf(boxes, "mdat"));
+    nlohmann::json probe = Probe(mp4);
+    EXPECT_EQ(Codecs(probe, "video"), std::vector<std::string>{"h264"});
+    EXPECT_NEAR(StreamDuration(probe, "video"), duration, 0.1);
+    nlohmann::json audio = WaitForDownload(server_, uid, "audio");
+    if (!in.audio) {
+      EXPECT_TRUE(Codecs(probe, "audio").empty());
+      EXPECT_EQ(audio.value("status", ""), "error");
+      EXPECT_FALSE(audio.value("error", "").empty());
+      EXPECT_EQ(Get(FileUrl(uid, "audio.m4a")).status, 404);
+      continue;
+    }
+    EXPECT_EQ(Codecs(probe, "audio"), std::vector<std::string>{"aac"});
+    EXPECT_NEAR(StreamDuration(probe, "audio"), duration, 0.1);
+    ASSERT_EQ(audio.value("status", ""), "ready");
+    std::string m4a = dir_.Join(uid + ".m4a");
+    WriteFile(m4a, Get(FileUrl(uid, "audio.m4a")).body);
+    nlohmann::json aprobe = Probe(m4a);
+    EXPECT_TRUE(Codecs(aprobe, "video").empty());
+    EXPECT_EQ(Codecs(aprobe, "audio"), std::vector<std::string>{"aac"});
+    EXPECT_NEAR(StreamDuration(aprobe, "audio"), duration, 0.1);
+  }
+}
+
+// Download webhook events, opted into on the subscription: written to the outbox in the same
+// transaction as the state change (read here straight from the database; delivery has its own
+// tests).
+class DownloadWebhookTest : public DownloadLifecycleTest {
+ protected:
+  // The outbox rows of a video: kind and parsed body, in sequence order.
+  std::vector<std::pair<std::string, nlohmann::json>> Events(const std::string& uid) {
+    std::string out = Capture("sqlite3 -readonly -json '" + server_.data_dir() +
+                              "/data/kino.db' \"SELECT kind, body FROM webhook_events WHERE "
+                              "video_uid = '" +
+                              uid + "' ORDER BY seq\"");
+    std::vector<std::pair<std::string, nlohmann::json>> events;
+    nlohmann::json rows = nlohmann::json::parse(out.empty() ? "[]" : out, nullptr, false);
+    for (const auto& row : rows) {
+      events.emplace_back(row.value("kind", ""),
+                          nlohmann::json::parse(row.value("body", ""), nullptr, false));
+    }
+    return events;
+  }
+  HttpResponse PutWebhook(const std::string& json) {
+    HeaderList headers = server_.Auth();
+    headers.emplace_back("Content-Type", "application/json");
+    return Put(server_.api() + "/webhook", json, headers);
+  }
+};
+
+TEST_F(DownloadWebhookTest, OptedInSubscriptionGetsReadyAndErrorEvents) {
+  HttpResponse put = PutWebhook(R"({"notificationUrl":"https://hooks.example/kino",)"
+                                R"("downloadEvents":true})");
+  ASSERT_EQ(put.status, 200) << put.body;
+  EXPECT_EQ(put.Json()["result"]["downloadEvents"], true);
+  // A later PUT without the field keeps it.
+  PutWebhook(R"({"notificationUrl":"https://hooks.example/other"})");
+  EXPECT_EQ(server_.ApiGet("/webhook").Json()["result"]["downloadEvents"], true);
+
+  std::string uid = ReadyVideo(server_, dir_.path(), "silent.mp4",
+                               "-f lavfi -i testsrc2=size=160x120:rate=25:duration=2 -c:v "
+                               "libx264 -preset ultrafast -pix_fmt yuv420p");
+  ASSERT_FALSE(uid.empty()) << server_.log();
+  PostNoBody(server_, "/" + uid + "/downloads");
+  PostNoBody(server_, "/" + uid + "/downloads/audio");
+  nlohmann::json ready = WaitForDownload(server_, uid, "default");
+  ASSERT_EQ(ready.value("status", ""), "ready");
+  ASSERT_EQ(WaitForDownload(server_, uid, "audio").value("status", ""), "error");
+
+  std::map<std::string, nlohmann::json> by_kind;
+  for (const auto& [kind, body] : Events(uid)) {
+    by_kind[kind] = body;
+  }
+  ASSERT_EQ(by_kind.size(), 3u) << server_.log();
+  EXPECT_TRUE(by_kind.count("video.ready"));
+  const nlohmann::json& made = by_kind["download.ready"];
+  EXPECT_EQ(made["type"], "download.ready");
+  EXPECT_EQ(made["uid"], uid);
+  EXPECT_EQ(made["download"]["type"], "default");
+  EXPECT_EQ(made["download"]["status"], "ready");
+  EXPECT_EQ(made["download"]["sha256"], ready["sha256"]);
+  EXPECT_EQ(made["download"]["size"], ready["size"]);
+  EXPECT_EQ(made["download"]["url"], ready["url"]);
+  EXPECT_EQ(made["video"]["uid"], uid);
+  EXPECT_EQ(made["video"]["readyToStream"], true);
+  const nlohmann::json& failed = by_kind["download.error"];
+  EXPECT_EQ(failed["download"]["type"], "audio");
+  EXPECT_EQ(failed["download"]["status"], "error");
+  EXPECT_FALSE(failed["download"].value("error", "").empty());
+}
+
+TEST_F(DownloadWebhookTest, SubscriptionWithoutOptInGetsOnlyTheVideoObject) {
+  ASSERT_EQ(PutWebhook(R"({"notificationUrl":"https://hooks.example/kino"})").status, 200);
+  EXPECT_FALSE(server_.ApiGet("/webhook").Json()["result"].contains("downloadEvents"));
+  HttpResponse bad = PutWebhook(R"({"notificationUrl":"https://hooks.example/kino",)"
+                                R"("downloadEvents":"yes"})");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(ErrorCode(bad), 10002);
+
+  std::string uid = VideoWithBothDownloads();
+  ASSERT_FALSE(uid.empty()) << server_.log();
+  auto events = Events(uid);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].first, "video.ready");
+  // Stream's body: the bare video object.
+  EXPECT_EQ(events[0].second["uid"], uid);
+  EXPECT_FALSE(events[0].second.contains("type"));
+}
+
+// With a stream-copied top rung, the video is readyToStream while its lower rungs are still
+// being encoded. A download asked for then is made from the final top rung right away, and is
+// not made a second time when the video turns ready.
+TEST(DownloadEarlyTest, DownloadDuringProcessingIsMadeOnce) {
+  KinoServer server(KinoServer::Options{{{"KINO_LADDER", "480,240"}}, {}});
+  ASSERT_TRUE(server.Start()) << server.log();
+  TempDir dir;
+  std::string path = dir.Join("early.mp4");
+  ASSERT_TRUE(RunFfmpeg(
+      "-f lavfi -i testsrc2=size=640x480:rate=25:duration=30 -f lavfi -i "
+      "sine=sample_rate=48000:duration=30 -c:v libx264 -preset ultrafast -pix_fmt yuv420p -g 50 "
+      "-c:a aac -shortest " +
+      path));
+  std::string uid = UploadFile(server, path);
+  ASSERT_FALSE(uid.empty());
+  nlohmann::json video;
+  ASSERT_TRUE(WaitFor([&] {
+    video = server.ApiGet("/" + uid).Json()["result"];
+    return video.value("readyToStream", false) || video["status"].value("state", "") == "error";
+  }));
+  HttpResponse created = PostNoBody(server, "/" + uid + "/downloads");
+  ASSERT_EQ(created.status, 200) << created.body;
+  std::string state_after = server.ApiGet("/" + uid).Json()["result"]["status"].value("state", "");
+  ASSERT_EQ(state_after, "inprogress") << "processing ended before the download was asked for";
+
+  nlohmann::json item = WaitForDownload(server, uid, "default");
+  ASSERT_EQ(item.value("status", ""), "ready") << server.log();
+  std::string url = server.url() + "/" + uid + "/downloads/default.mp4";
+  std::string modified = Head(url).Header("last-modified");
+  ASSERT_EQ(WaitForState(server, uid, "ready")["status"].value("state", ""), "ready");
+  nlohmann::json after = server.ApiGet("/" + uid + "/downloads").Json()["result"]["default"];
+  EXPECT_EQ(after.value("status", ""), "ready");
+  EXPECT_EQ(after.value("sha256", ""), item.value("sha256", ""));
+  EXPECT_EQ(Head(url).Header("last-modified"), modified);
+  std::string file = dir.Join("early-download.mp4");
+  WriteFile(file, Get(url).body);
+  nlohmann::json probe = Probe(file);
+  EXPECT_EQ(Codecs(probe, "video"), std::vector<std::string>{"h264"});
+  EXPECT_NEAR(StreamDuration(probe, "video"), 30.0, 0.1);
+  EXPECT_EQ(server.log().find("\"event\":\"download_ready\""),
+            server.log().rfind("\"event\":\"download_ready\""));
+}
+
+// kill -9 while the file is being made; the restarted server takes the job back and finishes.
+// The input (a stream-copied, nearly lossless 720p rung) is large enough for the remux to be
+// caught with percentComplete above 0.
+TEST(DownloadCrashTest, KillDuringGenerationThenRestartBecomesReady) {
+  KinoServer server(KinoServer::Options{{{"KINO_LADDER", "720"}}, {}});
+  ASSERT_TRUE(server.Start()) << server.log();
+  TempDir dir;
+  std::string uid = ReadyVideo(server, dir.path(), "big.mp4",
+                               "-f lavfi -i testsrc2=size=1280x720:rate=25:duration=20 -f lavfi "
+                               "-i sine=sample_rate=48000:duration=20 -c:v libx264 -preset "
+                               "ultrafast -qp 4 -pix_fmt yuv420p -g 50 -c:a aac -shortest");
+  ASSERT_FALSE(uid.empty()) << server.log();
+
+  // Polled every 2 ms: the remux of this 35 MB input lasts some tens of milliseconds.
+  PostNoBody(server, "/" + uid + "/downloads");
+  bool mid = false;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!mid && std::chrono::steady_clock::now() < deadline) {
+    nlohmann::json d = server.ApiGet("/" + uid + "/downloads").Json()["result"]["default"];
+    if (d.value("status", "") != "inprogress") {
+      break;
+    }
+    mid = d.value("percentComplete", 0.0) > 0;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  server.Kill9();
+  ASSERT_TRUE(mid) << "the download finished before it could be caught in progress";
+  // Killed before the file was stored: the first process never logged it ready.
+  ASSERT_EQ(server.log().find("\"event\":\"download_ready\""), std::string::npos);
+
+  ASSERT_TRUE(server.Restart()) << server.log();
+  nlohmann::json item = WaitForDownload(server, uid, "default");
+  ASSERT_EQ(item.value("status", ""), "ready") << server.log();
+  std::string path = dir.Join("after.mp4");
+  WriteFile(path, Get(server.url() + "/" + uid + "/downloads/default.mp4").body);
+  EXPECT_EQ(item.value("sha256", ""), Sha256Hex(path));
+  nlohmann::json probe = Probe(path);
+  EXPECT_EQ(Codecs(probe, "video"), std::vector<std::string>{"h264"});
+  EXPECT_NEAR(StreamDuration(probe, "video"), 20.0, 0.1);
+  // Nothing of the killed run is left in the work directory.
+  EXPECT_TRUE(Capture("ls " + server.data_dir() + "/data/tmp 2>/dev/null").empty());
+}
+
+}  // namespace
+}  // namespace kino::testing
