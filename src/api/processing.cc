@@ -77,9 +77,7 @@ Status FinishUpload(ApiContext& ctx, domain::Video* video) {
     return jobs::JobQueue::Enqueue(tx, jobs::kProcessVideo, video->uid, nlohmann::json::object())
         .status();
   }));
-  if (code.empty()) {
-    ctx.wake_workers();
-  }
+  ctx.wake_workers();  // the encode job, or the error's webhook delivery
   log::Info("upload_complete", code.empty() ? "video queued for processing" : "video refused",
             {{"video_uid", video->uid}, {"reason", code}});
   return Status::Ok();

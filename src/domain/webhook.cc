@@ -248,7 +248,8 @@ Result<std::vector<WebhookAttempt>> WebhookRepository::ListAttempts(storage::Dat
   KINO_ASSIGN_OR_RETURN(
       storage::Rows rows,
       db.Query("SELECT a.event_id, COALESCE(e.kind, ''), a.attempted, a.http_status, "
-               "a.latency_ms, a.error FROM webhook_attempts a LEFT JOIN webhook_events e "
+               "a.latency_ms, a.error, COALESCE(e.video_uid, ''), COALESCE(e.state, '') "
+               "FROM webhook_attempts a LEFT JOIN webhook_events e "
                "ON e.id = a.event_id WHERE a.account_id = $1 "
                "ORDER BY a.attempted DESC LIMIT $2",
                {Text(account_id), Int(limit)}));
@@ -263,6 +264,8 @@ Result<std::vector<WebhookAttempt>> WebhookRepository::ListAttempts(storage::Dat
     }
     a.latency_ms = row.Int(4);
     a.error = row.Text(5);
+    a.video_uid = row.Text(6);
+    a.event_state = ParseEventState(row.Text(7));
     out.push_back(std::move(a));
   }
   return out;

@@ -56,7 +56,10 @@ struct WebhookEvent {
 
 struct WebhookAttempt {
   std::string event_id;
+  // Filled by ListAttempts from the event: its video, kind and current state.
+  std::string video_uid;
   std::string kind;
+  EventState event_state = EventState::kPending;
   int64_t attempted = 0;
   std::optional<int> http_status;  // none when no response arrived
   int64_t latency_ms = 0;

@@ -107,7 +107,8 @@ TEST_F(WebhookTest, FinishedEventsCannotBeClaimed) {
 }
 
 TEST_F(WebhookTest, AttemptsListNewestFirstWithTheEventKind) {
-  std::string id = AddEvent(NewId());
+  std::string uid = NewId();
+  std::string id = AddEvent(uid);
   for (int i = 0; i < 3; ++i) {
     WebhookAttempt a;
     a.event_id = id;
@@ -129,6 +130,8 @@ TEST_F(WebhookTest, AttemptsListNewestFirstWithTheEventKind) {
   EXPECT_EQ((*list)[0].attempted, 1002);
   EXPECT_EQ((*list)[0].http_status, 502);
   EXPECT_EQ((*list)[0].kind, kEventVideoReady);
+  EXPECT_EQ((*list)[0].video_uid, uid);
+  EXPECT_EQ((*list)[0].event_state, EventState::kPending);
   auto all = *WebhookRepository::ListAttempts(*db_, account_, 50);
   EXPECT_FALSE(all.back().http_status.has_value());
   EXPECT_TRUE(WebhookRepository::ListAttempts(*db_, NewId(), 50)->empty());
