@@ -43,7 +43,7 @@ Status MarkVideoFailed(storage::Database& tx, ApiContext& ctx, domain::Video* vi
   return EnqueueVideoEvent(tx, *video, ctx.settings.public_url);
 }
 
-Status FinishUpload(ApiContext& ctx, domain::Video* video) {
+Status FinishUpload(ApiContext& ctx, domain::Video* video, bool notify_refusal) {
   std::string key = domain::OriginalKey(video->uid);
   KINO_ASSIGN_OR_RETURN(storage::BlobInfo blob, ctx.blobs->Stat(key));
   video->size = static_cast<int64_t>(blob.size);
@@ -69,6 +69,12 @@ Status FinishUpload(ApiContext& ctx, domain::Video* video) {
   }
 
   KINO_RETURN_IF_ERROR(ctx.db->Transact([&](storage::Database& tx) -> Status {
+    if (!code.empty() && !notify_refusal) {
+      video->state = domain::VideoState::kError;
+      video->error_code = code;
+      video->error_text = text;
+      return domain::VideoRepository::Save(tx, *video);
+    }
     if (!code.empty()) {
       return MarkVideoFailed(tx, ctx, video, code, text);
     }

@@ -17,8 +17,9 @@ namespace kino::api {
 // transaction, and the workers are woken. `video` is updated to what was saved.
 //
 // The returned Status is about Kino (database, storage), not about the file: a refused file is
-// an OK return with video->state == kError.
-Status FinishUpload(ApiContext& ctx, domain::Video* video);
+// an OK return with video->state == kError. `notify_refusal` false records no webhook event for
+// a refused file (a basic upload answers the refusal itself and keeps no video).
+Status FinishUpload(ApiContext& ctx, domain::Video* video, bool notify_refusal = true);
 
 // Puts `video` in state error with `code` (one of domain::kErr*) and `text`, and records its
 // webhook event, in `tx`.
