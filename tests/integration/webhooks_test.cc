@@ -3,6 +3,7 @@
 // subscription API, the ready and error events, retries with backoff, same-host redirects,
 // giving up, durability across a restart, download events, and 100 videos finishing together.
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -14,6 +15,8 @@
 
 #include <gtest/gtest.h>
 
+#include "common/crypto.h"
+#include "common/strings.h"
 #include "tests/support/kino_server.h"
 #include "tests/support/webhook_receiver.h"
 
@@ -125,6 +128,28 @@ std::string UploadNonVideo(const KinoServer& server, const std::string& data = "
   HttpResponse r = Post(created.value("uploadURL", ""), body, {{"Content-Type", content_type}});
   EXPECT_EQ(r.status, 400) << r.body;
   return created.value("uid", "");
+}
+
+// The receiver's checker is not vacuous: it accepts exactly the header Kino's own HMAC code
+// makes, and refuses every change to it.
+TEST(WebhookReceiverTest, SignatureCheckAcceptsOnlyTheRightSignature) {
+  const std::string secret = "85011ed3a913c6ad5f9cf6c5573cc0a7";
+  const std::string body = R"({"uid":"abc"})";
+  std::string sig = HexEncode(HmacSha256(secret, "1230811200." + body));
+  std::string good = "time=1230811200,sig1=" + sig;
+  int64_t t = 0;
+  EXPECT_TRUE(VerifyWebhookSignature(secret, good, body, &t));
+  EXPECT_EQ(t, 1230811200);
+
+  std::string upper = sig;
+  std::transform(upper.begin(), upper.end(), upper.begin(), ::toupper);
+  for (const std::string& bad : {"time=1230811201,sig1=" + sig, "time=1230811200,sig1=" + upper,
+                                 "time=1230811200,sig1=" + sig.substr(1), "sig1=" + sig,
+                                 std::string("time=1230811200"), std::string()}) {
+    EXPECT_FALSE(VerifyWebhookSignature(secret, bad, body, &t)) << bad;
+  }
+  EXPECT_FALSE(VerifyWebhookSignature(secret, good, body + " ", &t));
+  EXPECT_FALSE(VerifyWebhookSignature(secret + "0", good, body, &t));
 }
 
 class WebhooksTest : public ::testing::Test {
@@ -349,6 +374,92 @@ TEST_F(WebhooksTest, ThreeFailuresThenSuccessIsDeliveredOnceWithBackoff) {
   EXPECT_EQ(Metric(server_, DeliveriesSeries("given_up")), "0");
 }
 
+// The video's download event is written while its ready event is still failing: it waits, and
+// goes out only after the ready event was delivered.
+TEST_F(WebhooksTest, AVideosEventsGoOutInTheOrderTheyHappened) {
+  Subscribe(server_, receiver_, "/hook", /*download_events=*/true);
+  std::atomic<bool> accept_ready{false};
+  receiver_.set_responder([&accept_ready](const Delivery& d, int) {
+    bool is_ready =
+        d.headers.count("webhook-event") && d.headers.at("webhook-event") == "video.ready";
+    return Status(is_ready && !accept_ready.load() ? 500 : 200);
+  });
+  std::string file = media_.Join("v.mp4");
+  ASSERT_TRUE(MakeTestVideo(file, 1, "160x120"));
+  std::string uid = UploadFile(server_, file);
+  ASSERT_FALSE(WaitForVideoEvent(uid).body.empty()) << server_.log();
+
+  ASSERT_EQ(server_.ApiPost("/" + uid + "/downloads", "").status, 200);
+  ASSERT_TRUE(WaitFor([&] {
+    return server_.ApiGet("/" + uid + "/downloads").Json()["result"]["default"]["status"] ==
+           "ready";
+  })) << server_.log();
+  // Two more failed tries of the ready event after the download became ready.
+  size_t now = receiver_.deliveries().size();
+  ASSERT_TRUE(
+      receiver_.WaitFor([&](const auto& all) { return all.size() >= now + 2; }, seconds(30)));
+  accept_ready = true;
+
+  ASSERT_TRUE(receiver_.WaitFor(
+      [](const std::vector<Delivery>& all) {
+        return !all.empty() && all.back().headers.at("webhook-event") == "download.ready";
+      },
+      seconds(30)))
+      << server_.log();
+  std::vector<Delivery> all = receiver_.deliveries();
+  ASSERT_GE(all.size(), 4u);
+  for (size_t i = 0; i + 2 < all.size(); ++i) {
+    EXPECT_EQ(all[i].headers.at("webhook-event"), "video.ready") << i;
+    EXPECT_EQ(all[i].answered, 500) << i;
+  }
+  EXPECT_EQ(all[all.size() - 2].headers.at("webhook-event"), "video.ready");
+  EXPECT_EQ(all[all.size() - 2].answered, 200);
+  EXPECT_EQ(all.back().answered, 200);
+}
+
+TEST(WebhooksTimeoutTest, ASlowReceiverTimesOutAndIsRetried) {
+  WebhookReceiver receiver;
+  ASSERT_TRUE(receiver.Start());
+  receiver.set_responder([](const Delivery&, int nth) {
+    WebhookReceiver::Answer a;
+    a.delay = nth == 1 ? milliseconds(1500) : milliseconds(0);
+    return a;
+  });
+  KinoServer server(FastRetries({"--webhook-timeout-ms", "300"}));
+  ASSERT_TRUE(server.Start()) << server.log();
+  Subscribe(server, receiver);
+
+  UploadNonVideo(server);
+  ASSERT_TRUE(receiver.WaitFor([](const auto& all) { return !all.empty(); }, seconds(30)));
+  std::string event_id = receiver.deliveries()[0].event_id;
+  ASSERT_TRUE(WaitForEventState(server, event_id, "delivered")) << server.log();
+  nlohmann::json attempts = Attempts(server);
+  ASSERT_EQ(attempts.size(), 2u);
+  EXPECT_TRUE(attempts[1]["httpStatus"].is_null());
+  EXPECT_NE(attempts[1]["error"].get<std::string>().find("timeout"), std::string::npos)
+      << attempts[1];
+  EXPECT_LT(attempts[1]["latencyMs"].get<int64_t>(), 1500);
+  EXPECT_EQ(attempts[0]["httpStatus"], 200);
+}
+
+// Kino reads at most 64 KiB of an answer; the status line alone decides the outcome.
+TEST_F(WebhooksTest, AnOversizedAnswerIsCutOffAndItsStatusCounts) {
+  Subscribe(server_, receiver_);
+  receiver_.set_responder([](const Delivery&, int) {
+    WebhookReceiver::Answer a;
+    a.body.assign(1 << 20, 'x');
+    return a;
+  });
+  UploadNonVideo(server_);
+  ASSERT_TRUE(receiver_.WaitFor([](const auto& all) { return !all.empty(); }, seconds(30)));
+  std::string event_id = receiver_.deliveries()[0].event_id;
+  ASSERT_TRUE(WaitForEventState(server_, event_id, "delivered")) << server_.log();
+  nlohmann::json attempts = Attempts(server_);
+  ASSERT_EQ(attempts.size(), 1u);
+  EXPECT_EQ(attempts[0]["httpStatus"], 200);
+  EXPECT_EQ(attempts[0]["error"], "response body larger than 65536 bytes");
+}
+
 TEST_F(WebhooksTest, RedirectsAreFollowedOnlyOnTheSameHost) {
   int port = receiver_.port();
   receiver_.set_responder([port](const Delivery& d, int) {
@@ -462,6 +573,7 @@ TEST(WebhooksLoadTest, HundredVideosFinishingTogetherArriveOnceEach) {
     ASSERT_FALSE(uid.empty()) << i;
     uids.insert(uid);
   }
+  EXPECT_TRUE(receiver.deliveries().empty());  // nothing finished without an encoder
   ASSERT_EQ(server.Stop(), 0);
   server.options().args = {"--workers", "2"};
   auto restarted = std::chrono::steady_clock::now();

@@ -229,7 +229,7 @@ void WebhookReceiver::Serve(int fd) {
   if (ReadRequest(fd, &d)) {
     Answer answer = Record(std::move(d));
     std::this_thread::sleep_for(answer.delay);
-    std::string body = "{}";
+    const std::string& body = answer.body;
     std::string out =
         "HTTP/1.1 " + std::to_string(answer.status) + " " + Reason(answer.status) +
         "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +

@@ -40,6 +40,7 @@ class WebhookReceiver {
     int status = 200;
     std::vector<std::pair<std::string, std::string>> headers;
     std::chrono::milliseconds delay{0};  // wait this long before answering
+    std::string body = "{}";
   };
 
   // Decides the answer to a delivery; `nth_of_event` counts this event id's deliveries from 1.
