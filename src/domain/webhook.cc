@@ -233,12 +233,19 @@ Status WebhookRepository::Finish(storage::Database& tx, std::string_view event_i
 
 Status WebhookRepository::AddAttempt(storage::Database& tx, std::string_view account_id,
                                      const WebhookAttempt& attempt) {
+  KINO_RETURN_IF_ERROR(
+      tx.Exec("INSERT INTO webhook_attempts (event_id, account_id, attempted, http_status, "
+              "latency_ms, error) VALUES ($1, $2, $3, $4, $5, $6)",
+              {Text(attempt.event_id), Text(account_id), Int(attempt.attempted),
+               OptStatus(attempt.http_status), Int(attempt.latency_ms),
+               Text(ClipError(attempt.error))})
+          .status());
   return tx
       .Exec(
-          "INSERT INTO webhook_attempts (event_id, account_id, attempted, http_status, "
-          "latency_ms, error) VALUES ($1, $2, $3, $4, $5, $6)",
-          {Text(attempt.event_id), Text(account_id), Int(attempt.attempted),
-           OptStatus(attempt.http_status), Int(attempt.latency_ms), Text(ClipError(attempt.error))})
+          "DELETE FROM webhook_attempts WHERE account_id = $1 AND attempted < (SELECT attempted "
+          "FROM webhook_attempts WHERE account_id = $1 ORDER BY attempted DESC LIMIT 1 "
+          "OFFSET $2)",
+          {Text(account_id), Int(kAttemptsKept - 1)})
       .status();
 }
 

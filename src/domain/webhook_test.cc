@@ -137,5 +137,24 @@ TEST_F(WebhookTest, AttemptsListNewestFirstWithTheEventKind) {
   EXPECT_TRUE(WebhookRepository::ListAttempts(*db_, NewId(), 50)->empty());
 }
 
+TEST_F(WebhookTest, AttemptsBeyondTheKeptNumberAreDropped) {
+  std::string id = AddEvent(NewId());
+  const int total = WebhookRepository::kAttemptsKept + 5;
+  ASSERT_TRUE(db_->Transact([&](storage::Database& tx) -> Status {
+                   for (int i = 0; i < total; ++i) {
+                     WebhookAttempt a;
+                     a.event_id = id;
+                     a.attempted = 1000 + i;
+                     KINO_RETURN_IF_ERROR(WebhookRepository::AddAttempt(tx, account_, a));
+                   }
+                   return Status::Ok();
+                 })
+                  .ok());
+  auto all = *WebhookRepository::ListAttempts(*db_, account_, total);
+  ASSERT_EQ(all.size(), static_cast<size_t>(WebhookRepository::kAttemptsKept));
+  EXPECT_EQ(all.front().attempted, 1000 + total - 1);
+  EXPECT_EQ(all.back().attempted, 1000 + total - WebhookRepository::kAttemptsKept);
+}
+
 }  // namespace
 }  // namespace kino::domain
