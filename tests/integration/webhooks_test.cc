@@ -460,6 +460,19 @@ TEST_F(WebhooksTest, AnOversizedAnswerIsCutOffAndItsStatusCounts) {
   EXPECT_EQ(attempts[0]["error"], "response body larger than 65536 bytes");
 }
 
+TEST_F(WebhooksTest, DeletingTheSubscriptionStopsRetries) {
+  Subscribe(server_, receiver_);
+  receiver_.set_responder([](const Delivery&, int) { return Status(500); });
+  UploadNonVideo(server_);
+  ASSERT_TRUE(receiver_.WaitFor([](const auto& all) { return all.size() >= 2; }, seconds(30)));
+  ASSERT_EQ(server_.ApiDelete("/webhook").status, 200);
+
+  // At most the attempt already on the wire when the subscription went.
+  size_t sent = receiver_.deliveries().size();
+  std::this_thread::sleep_for(milliseconds(1500));
+  EXPECT_LE(receiver_.deliveries().size(), sent + 1);
+}
+
 TEST_F(WebhooksTest, RedirectsAreFollowedOnlyOnTheSameHost) {
   int port = receiver_.port();
   receiver_.set_responder([port](const Delivery& d, int) {
