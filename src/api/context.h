@@ -15,6 +15,18 @@
 
 namespace kino::api {
 
+// How webhook events are delivered (docs/webhooks.md). A failed attempt is retried after
+// retry_base_ms * 2^(failures-1), capped at max_backoff_seconds, with jitter over the upper
+// half; an event is given up once its next try would be later than max_age_seconds after it
+// was written.
+struct WebhookPolicy {
+  int64_t retry_base_ms = 10000;
+  int64_t max_backoff_seconds = 3600;
+  int64_t max_age_seconds = 86400;
+  int64_t connect_timeout_ms = 5000;
+  int64_t timeout_ms = 15000;  // a whole attempt, connect included
+};
+
 struct ApiSettings {
   std::string public_url;  // e.g. "http://127.0.0.1:8080", no trailing slash
   std::string data_dir;
@@ -28,6 +40,7 @@ struct ApiSettings {
   // whose X-Forwarded-For is believed (IPs or CIDRs).
   std::string geoip_db;
   std::vector<std::string> trusted_proxies;
+  WebhookPolicy webhook;
 };
 
 struct ApiContext {

@@ -62,7 +62,7 @@ Status MarkVideoFailed(storage::Database& tx, ApiContext& ctx, domain::Video* vi
   return EnqueueVideoEvent(tx, *video, ctx.settings.public_url);
 }
 
-Status FinishUpload(ApiContext& ctx, domain::Video* video) {
+Status FinishUpload(ApiContext& ctx, domain::Video* video, bool notify_refusal) {
   std::string key = domain::OriginalKey(video->uid);
   KINO_ASSIGN_OR_RETURN(storage::BlobInfo blob, ctx.blobs->Stat(key));
   auto path = ctx.blobs->LocalPath(key);
@@ -86,6 +86,12 @@ Status FinishUpload(ApiContext& ctx, domain::Video* video) {
 
     std::string text;
     code = RefusalReason(probe, *video, &text);
+    if (!code.empty() && !notify_refusal) {
+      video->state = domain::VideoState::kError;
+      video->error_code = code;
+      video->error_text = text;
+      return domain::VideoRepository::Save(tx, *video);
+    }
     if (!code.empty()) {
       return MarkVideoFailed(tx, ctx, video, code, text);
     }
@@ -100,9 +106,7 @@ Status FinishUpload(ApiContext& ctx, domain::Video* video) {
     return NotFound("the video was deleted during its upload", domain::kErrVideoNotFound);
   }
   KINO_RETURN_IF_ERROR(s);
-  if (code.empty()) {
-    ctx.wake_workers();
-  }
+  ctx.wake_workers();  // the encode job, or the error's webhook delivery
   log::Info("upload_complete", code.empty() ? "video queued for processing" : "video refused",
             {{"video_uid", video->uid}, {"reason", code}});
   return Status::Ok();

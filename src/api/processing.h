@@ -20,8 +20,9 @@ namespace kino::api {
 //
 // The returned Status is about Kino (database, storage), not about the file: a refused file is
 // an OK return with video->state == kError. NotFound (10003) when the video was deleted while
-// its bytes arrived; its files are removed then.
-Status FinishUpload(ApiContext& ctx, domain::Video* video);
+// its bytes arrived; its files are removed then. `notify_refusal` false records no webhook
+// event for a refused file (a basic upload answers the refusal itself and keeps no video).
+Status FinishUpload(ApiContext& ctx, domain::Video* video, bool notify_refusal = true);
 
 // Puts `video` in state error with `code` (one of domain::kErr*) and `text`, and records its
 // webhook event, in `tx`.

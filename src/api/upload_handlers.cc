@@ -227,7 +227,7 @@ awaitable<Response> BasicUpload(ApiContext& ctx, Request& req, const PathParams&
     ctx.blobs->DeletePrefix(domain::VideoPrefix(video.uid)).IgnoreError();
     co_return JsonError(s, req.request_id);
   }
-  s = FinishUpload(ctx, &video);
+  s = FinishUpload(ctx, &video, /*notify_refusal=*/false);
   if (s.ok() && video.state == domain::VideoState::kError) {
     // A refused basic upload leaves nothing behind: the caller got the answer right here.
     s = DeleteVideoNow(ctx, video);

@@ -24,8 +24,9 @@ Status AddEventAndJob(storage::Database& tx, const domain::Webhook& webhook,
   KINO_ASSIGN_OR_RETURN(
       std::string event_id,
       domain::WebhookRepository::AddEvent(tx, webhook.account_id, video_uid, kind, Dump(body)));
-  return jobs::JobQueue::Enqueue(tx, jobs::kDeliverWebhook, video_uid, {{"event_id", event_id}})
-      .status();
+  // No video uid on the job: deleting the video cancels its jobs, but a notification already
+  // written (with the video as it was) must still go out.
+  return jobs::JobQueue::Enqueue(tx, jobs::kDeliverWebhook, "", {{"event_id", event_id}}).status();
 }
 
 }  // namespace

@@ -60,6 +60,9 @@ Result<nlohmann::json> PutWebhook(ApiContext& ctx, const Request& req,
   KINO_ASSIGN_OR_RETURN(nlohmann::json body, ParseJsonBody(req.body));
   KINO_ASSIGN_OR_RETURN(std::string url, NotificationUrl(ctx, body));
   KINO_ASSIGN_OR_RETURN(std::optional<bool> download_events, OptionalBool(body, "downloadEvents"));
+  if (!download_events) {
+    KINO_ASSIGN_OR_RETURN(download_events, OptionalBool(body, "download_events"));
+  }
   KINO_ASSIGN_OR_RETURN(domain::Webhook saved,
                         WebhookRepository::Put(*ctx.db, account_id, url, download_events));
   log::Info(
@@ -90,7 +93,9 @@ Result<nlohmann::json> DeleteWebhook(ApiContext& ctx, const Request& req,
 
 nlohmann::json AttemptToJson(const domain::WebhookAttempt& a) {
   return {{"eventId", a.event_id},
+          {"videoUid", a.video_uid},
           {"kind", a.kind},
+          {"eventState", domain::EventStateName(a.event_state)},
           {"attempted", FormatRfc3339(a.attempted)},
           {"httpStatus", a.http_status ? nlohmann::json(*a.http_status) : nlohmann::json(nullptr)},
           {"latencyMs", a.latency_ms},

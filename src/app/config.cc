@@ -28,6 +28,16 @@ Status SetInt(int* out, std::string_view v, const char* name, int lo, int hi) {
   return Status::Ok();
 }
 
+Status SetInt64(int64_t* out, std::string_view v, const char* name, int64_t lo, int64_t hi) {
+  auto n = ParseInt64(v);
+  if (!n || *n < lo || *n > hi) {
+    return InvalidArgument(std::string(name) + " must be an integer from " + std::to_string(lo) +
+                           " to " + std::to_string(hi));
+  }
+  *out = *n;
+  return Status::Ok();
+}
+
 Status SetList(std::vector<std::string>* out, std::string_view v) {
   out->clear();
   for (std::string_view item : Split(v, ',')) {
@@ -115,6 +125,27 @@ const std::vector<Option>& Options() {
        }},
       {"--ladder", "KINO_LADDER", "rendition heights (1080,720,480,360,240)",
        [](Config& c, std::string_view v) { return SetLadder(&c.ladder, v); }},
+      {"--webhook-retry-base-ms", "KINO_WEBHOOK_RETRY_BASE_MS",
+       "first retry delay of a webhook event, doubled per failure (10000)",
+       [](Config& c, std::string_view v) {
+         return SetInt64(&c.webhook_retry_base_ms, v, "--webhook-retry-base-ms", 1, 86400000);
+       }},
+      {"--webhook-max-backoff-seconds", "KINO_WEBHOOK_MAX_BACKOFF_SECONDS",
+       "longest delay between two attempts of a webhook event (3600)",
+       [](Config& c, std::string_view v) {
+         return SetInt64(&c.webhook_max_backoff_seconds, v, "--webhook-max-backoff-seconds", 1,
+                         86400);
+       }},
+      {"--webhook-max-age-seconds", "KINO_WEBHOOK_MAX_AGE_SECONDS",
+       "give a webhook event up this long after it was written (86400)",
+       [](Config& c, std::string_view v) {
+         return SetInt64(&c.webhook_max_age_seconds, v, "--webhook-max-age-seconds", 1, 30 * 86400);
+       }},
+      {"--webhook-timeout-ms", "KINO_WEBHOOK_TIMEOUT_MS",
+       "time allowed for one webhook delivery attempt (15000)",
+       [](Config& c, std::string_view v) {
+         return SetInt64(&c.webhook_timeout_ms, v, "--webhook-timeout-ms", 100, 120000);
+       }},
       {"--x264-preset", "KINO_X264_PRESET", "x264 preset for encoded renditions (veryfast)",
        [](Config& c, std::string_view v) {
          c.x264_preset = std::string(v);

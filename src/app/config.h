@@ -26,6 +26,15 @@ struct Config {
   std::string x264_preset = "veryfast";                  // --x264-preset, KINO_X264_PRESET
   std::string account_id;                                // KINO_ACCOUNT_ID (with KINO_API_TOKEN)
   std::string api_token;                                 // KINO_API_TOKEN
+
+  // Webhook delivery (docs/webhooks.md); flags --webhook-retry-base-ms,
+  // --webhook-max-backoff-seconds, --webhook-max-age-seconds, --webhook-timeout-ms, and their
+  // environment twins KINO_WEBHOOK_RETRY_BASE_MS, ..._MAX_BACKOFF_SECONDS, ..._MAX_AGE_SECONDS,
+  // ..._TIMEOUT_MS.
+  int64_t webhook_retry_base_ms = 10000;
+  int64_t webhook_max_backoff_seconds = 3600;
+  int64_t webhook_max_age_seconds = 86400;
+  int64_t webhook_timeout_ms = 15000;
 };
 
 // The usage text of `kino serve`.

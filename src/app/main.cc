@@ -1,5 +1,6 @@
 // kino: the one binary. `kino serve` runs the API, the delivery paths and the job workers;
 // `kino tokens ...` manages API tokens in the data directory's database.
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -144,6 +145,12 @@ api::ApiSettings Settings(const Config& config) {
   s.fetch_stall_seconds = config.fetch_stall_seconds;
   s.geoip_db = config.geoip_db;
   s.trusted_proxies = config.trusted_proxies;
+  s.webhook.retry_base_ms = config.webhook_retry_base_ms;
+  s.webhook.max_backoff_seconds = config.webhook_max_backoff_seconds;
+  s.webhook.max_age_seconds = config.webhook_max_age_seconds;
+  s.webhook.timeout_ms = config.webhook_timeout_ms;
+  s.webhook.connect_timeout_ms =
+      std::min<int64_t>(s.webhook.connect_timeout_ms, s.webhook.timeout_ms);
   return s;
 }
 

@@ -4,18 +4,16 @@
 //   - An event waits while an earlier event of its video is pending; that event's job, when it
 //     ends (delivered or given up), enqueues a job for the next one.
 //   - The event is claimed before sending, so two jobs for one event never send it at once;
-//     a worker that dies mid-send leaves a claim that ends after kClaimMicros.
-//   - 2xx is delivered. Anything else (3xx included: redirects are not followed) is a failed
-//     attempt, retried by a new delayed job with exponential backoff and jitter, until the next
-//     try would be later than the event's maximum age; then it is given up.
+//     a worker that dies mid-send leaves a claim that ends after ClaimMicros().
+//   - 2xx is delivered. Anything else (a timeout, a connection error, a 3xx that http::Post
+//     did not follow, 4xx, 5xx) is a failed attempt, retried by a new delayed job with
+//     exponential backoff and jitter, until the next try would be later than the event's
+//     maximum age; then it is given up (a warn log line and the given_up metric).
 // The job queue's own retries are left for Kino's failures (the database), not the receiver's.
 //
-// Settings (environment, read once at start-up):
-//   KINO_WEBHOOK_RETRY_BASE_MS        first retry delay (default 10000), doubled per failure
-//   KINO_WEBHOOK_MAX_BACKOFF_SECONDS  cap of one delay (default 3600)
-//   KINO_WEBHOOK_MAX_AGE_SECONDS      give up when the next try would pass this age (86400)
+// The policy (api::WebhookPolicy) comes from the serve flags --webhook-retry-base-ms,
+// --webhook-max-backoff-seconds, --webhook-max-age-seconds and --webhook-timeout-ms.
 #include <algorithm>
-#include <cstdlib>
 
 #include "app/job_handlers.h"
 #include "common/crypto.h"
@@ -34,46 +32,20 @@ using domain::WebhookRepository;
 
 constexpr int64_t kMicrosPerMs = 1000;
 constexpr int64_t kMicrosPerSecond = 1000000;
-// Longer than the client's 15 s total timeout, so a live claim never ends mid-send.
-constexpr int64_t kClaimMicros = 60 * kMicrosPerSecond;
+// Added to the longest an attempt can take (every redirect hop at its timeout) to get the
+// claim's length, so that a live claim never ends mid-send.
+constexpr int64_t kClaimMarginMicros = 30 * kMicrosPerSecond;
 constexpr int kRecoverLimit = 100000;
-
-struct RetryPolicy {
-  int64_t base_micros = 10 * kMicrosPerSecond;
-  int64_t max_backoff_micros = 3600 * kMicrosPerSecond;
-  int64_t max_age_micros = 86400 * kMicrosPerSecond;
-};
-
-int64_t EnvInt(const char* name, int64_t fallback, int64_t scale) {
-  const char* text = std::getenv(name);
-  if (text == nullptr || *text == '\0') {
-    return fallback;
-  }
-  auto v = ParseInt64(text);
-  if (!v || *v <= 0) {
-    log::Warn("bad_setting", "ignoring a setting that is not a positive integer", {{"name", name}});
-    return fallback;
-  }
-  return *v * scale;
-}
-
-RetryPolicy PolicyFromEnv() {
-  RetryPolicy p;
-  p.base_micros = EnvInt("KINO_WEBHOOK_RETRY_BASE_MS", p.base_micros, kMicrosPerMs);
-  p.max_backoff_micros =
-      EnvInt("KINO_WEBHOOK_MAX_BACKOFF_SECONDS", p.max_backoff_micros, kMicrosPerSecond);
-  p.max_age_micros = EnvInt("KINO_WEBHOOK_MAX_AGE_SECONDS", p.max_age_micros, kMicrosPerSecond);
-  return p;
-}
 
 // The delay after the n-th failed attempt: base * 2^(n-1), capped, with jitter over its upper
 // half so that many events failing together do not retry together.
-int64_t Backoff(const RetryPolicy& p, int failures) {
-  int64_t delay = p.base_micros;
-  for (int i = 1; i < failures && delay < p.max_backoff_micros; ++i) {
+int64_t Backoff(const api::WebhookPolicy& p, int failures) {
+  int64_t cap = p.max_backoff_seconds * kMicrosPerSecond;
+  int64_t delay = p.retry_base_ms * kMicrosPerMs;
+  for (int i = 1; i < failures && delay < cap; ++i) {
     delay *= 2;
   }
-  delay = std::min(delay, p.max_backoff_micros);
+  delay = std::min(delay, cap);
   uint64_t r = 0;
   RandomBytes(&r, sizeof(r));
   return delay / 2 + static_cast<int64_t>(r % static_cast<uint64_t>(delay / 2 + 1));
@@ -82,7 +54,8 @@ int64_t Backoff(const RetryPolicy& p, int failures) {
 metrics::Counter& Deliveries() {
   static metrics::Counter& c = metrics::GetCounter(
       "kino_webhook_deliveries_total",
-      "Webhook delivery attempts by outcome (delivered, failed_attempt, given_up).");
+      "Webhook deliveries by outcome: attempts that were delivered (2xx) or failed_attempt, "
+      "and events given_up (past their maximum age) or cancelled (subscription deleted).");
   return c;
 }
 
@@ -138,7 +111,7 @@ std::string AttemptError(const http::PostResult& r) {
 
 class WebhookHandler : public jobs::JobHandler {
  public:
-  WebhookHandler(api::ApiContext& ctx, RetryPolicy policy) : ctx_(ctx), policy_(policy) {}
+  explicit WebhookHandler(api::ApiContext& ctx) : ctx_(ctx), policy_(ctx.settings.webhook) {}
 
   Result<jobs::JobOutcome> Run(jobs::JobContext& job) override {
     const nlohmann::json& id = job.job().payload["event_id"];
@@ -156,7 +129,7 @@ class WebhookHandler : public jobs::JobHandler {
     }
     int64_t now = NowMicros();
     KINO_ASSIGN_OR_RETURN(bool claimed,
-                          WebhookRepository::Claim(*ctx_.db, event->id, now, now + kClaimMicros));
+                          WebhookRepository::Claim(*ctx_.db, event->id, now, now + ClaimMicros()));
     if (!claimed) {
       KINO_RETURN_IF_ERROR(EnsureScheduled(*event, now));
       return jobs::JobOutcome::kDone;
@@ -195,6 +168,10 @@ class WebhookHandler : public jobs::JobHandler {
   }
 
  private:
+  int64_t ClaimMicros() const {
+    return (http::kMaxPostRedirects + 1) * policy_.timeout_ms * kMicrosPerMs + kClaimMarginMicros;
+  }
+
   // Not claimable: another worker holds it, or it waits for a retry. Either way a job must
   // exist for its next try; add one unless one is queued.
   Status EnsureScheduled(const domain::WebhookEvent& event, int64_t now) {
@@ -206,6 +183,7 @@ class WebhookHandler : public jobs::JobHandler {
     KINO_ASSIGN_OR_RETURN(std::optional<domain::Webhook> webhook,
                           WebhookRepository::Get(*ctx_.db, event.account_id));
     if (!webhook) {
+      Deliveries().Increment({{"outcome", "cancelled"}});
       return EndEvent(event, domain::EventState::kCancelled, "subscription deleted");
     }
     int64_t attempted = NowMicros();
@@ -226,6 +204,8 @@ class WebhookHandler : public jobs::JobHandler {
         {"Webhook-Event", event.kind},
     };
     http::PostOptions options;
+    options.connect_timeout_ms = policy_.connect_timeout_ms;
+    options.total_timeout_ms = policy_.timeout_ms;
     options.allow_private_addresses = ctx_.settings.allow_private_urls;
     options.cancelled = [&job] { return job.Cancelled(); };
     return http::Post(webhook.notification_url, event.body, headers, options);
@@ -256,7 +236,7 @@ class WebhookHandler : public jobs::JobHandler {
     bool delivered = Is2xx(result.http_status);
     int64_t now = NowMicros();
     int64_t next = now + Backoff(policy_, event.attempts);
-    bool give_up = !delivered && next > event.created + policy_.max_age_micros;
+    bool give_up = !delivered && next > event.created + policy_.max_age_seconds * kMicrosPerSecond;
     KINO_RETURN_IF_ERROR(ctx_.db->Transact([&](storage::Database& tx) -> Status {
       KINO_RETURN_IF_ERROR(WebhookRepository::AddAttempt(tx, event.account_id, attempt));
       if (delivered) {
@@ -304,13 +284,17 @@ class WebhookHandler : public jobs::JobHandler {
   }
 
   api::ApiContext& ctx_;
-  RetryPolicy policy_;
+  api::WebhookPolicy policy_;
 };
 
 }  // namespace
 
 std::shared_ptr<jobs::JobHandler> MakeWebhookHandler(api::ApiContext& ctx) {
-  auto handler = std::make_shared<WebhookHandler>(ctx, PolicyFromEnv());
+  // Every outcome's series exists from the start, so a dashboard sees zeros, not gaps.
+  for (const char* outcome : {"delivered", "failed_attempt", "given_up", "cancelled"}) {
+    Deliveries().Increment({{"outcome", outcome}}, 0);
+  }
+  auto handler = std::make_shared<WebhookHandler>(ctx);
   if (Status s = handler->Recover(); !s.ok()) {
     log::Warn("webhook_recover_failed", s.ToString());
   }

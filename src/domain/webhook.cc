@@ -233,12 +233,19 @@ Status WebhookRepository::Finish(storage::Database& tx, std::string_view event_i
 
 Status WebhookRepository::AddAttempt(storage::Database& tx, std::string_view account_id,
                                      const WebhookAttempt& attempt) {
+  KINO_RETURN_IF_ERROR(
+      tx.Exec("INSERT INTO webhook_attempts (event_id, account_id, attempted, http_status, "
+              "latency_ms, error) VALUES ($1, $2, $3, $4, $5, $6)",
+              {Text(attempt.event_id), Text(account_id), Int(attempt.attempted),
+               OptStatus(attempt.http_status), Int(attempt.latency_ms),
+               Text(ClipError(attempt.error))})
+          .status());
   return tx
       .Exec(
-          "INSERT INTO webhook_attempts (event_id, account_id, attempted, http_status, "
-          "latency_ms, error) VALUES ($1, $2, $3, $4, $5, $6)",
-          {Text(attempt.event_id), Text(account_id), Int(attempt.attempted),
-           OptStatus(attempt.http_status), Int(attempt.latency_ms), Text(ClipError(attempt.error))})
+          "DELETE FROM webhook_attempts WHERE account_id = $1 AND attempted < (SELECT attempted "
+          "FROM webhook_attempts WHERE account_id = $1 ORDER BY attempted DESC LIMIT 1 "
+          "OFFSET $2)",
+          {Text(account_id), Int(kAttemptsKept - 1)})
       .status();
 }
 
@@ -248,7 +255,8 @@ Result<std::vector<WebhookAttempt>> WebhookRepository::ListAttempts(storage::Dat
   KINO_ASSIGN_OR_RETURN(
       storage::Rows rows,
       db.Query("SELECT a.event_id, COALESCE(e.kind, ''), a.attempted, a.http_status, "
-               "a.latency_ms, a.error FROM webhook_attempts a LEFT JOIN webhook_events e "
+               "a.latency_ms, a.error, COALESCE(e.video_uid, ''), COALESCE(e.state, '') "
+               "FROM webhook_attempts a LEFT JOIN webhook_events e "
                "ON e.id = a.event_id WHERE a.account_id = $1 "
                "ORDER BY a.attempted DESC LIMIT $2",
                {Text(account_id), Int(limit)}));
@@ -263,6 +271,8 @@ Result<std::vector<WebhookAttempt>> WebhookRepository::ListAttempts(storage::Dat
     }
     a.latency_ms = row.Int(4);
     a.error = row.Text(5);
+    a.video_uid = row.Text(6);
+    a.event_state = ParseEventState(row.Text(7));
     out.push_back(std::move(a));
   }
   return out;

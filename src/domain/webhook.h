@@ -8,6 +8,10 @@
 // its next_attempt is moved past the claim's end, so that no other worker sends it meanwhile,
 // and a worker that dies leaves it to be claimed again once the claim ends.
 //
+// TODO: ended events (delivered, given_up, cancelled) stay in webhook_events for good, each with
+// its body (a video object, about 2 KB); a sweep of those older than a retention period would
+// keep the table from growing with every video.
+//
 // Every method takes the Database to use (a transaction or the database itself).
 // Thread-safety: stateless; safe from any thread.
 #ifndef KINO_DOMAIN_WEBHOOK_H_
@@ -56,7 +60,10 @@ struct WebhookEvent {
 
 struct WebhookAttempt {
   std::string event_id;
+  // Filled by ListAttempts from the event: its video, kind and current state.
+  std::string video_uid;
   std::string kind;
+  EventState event_state = EventState::kPending;
   int64_t attempted = 0;
   std::optional<int> http_status;  // none when no response arrived
   int64_t latency_ms = 0;
@@ -104,8 +111,11 @@ class WebhookRepository {
                        std::optional<int> http_status, std::string_view error);
 
   // --- attempts ---
+  // Records an attempt and drops the account's attempts beyond the newest kAttemptsKept, so
+  // the history stays bounded however long a receiver keeps failing.
   static Status AddAttempt(storage::Database& tx, std::string_view account_id,
                            const WebhookAttempt& attempt);
+  static constexpr int kAttemptsKept = 1000;
   // The account's latest attempts, newest first.
   static Result<std::vector<WebhookAttempt>> ListAttempts(storage::Database& db,
                                                           std::string_view account_id, int limit);

@@ -107,7 +107,8 @@ TEST_F(WebhookTest, FinishedEventsCannotBeClaimed) {
 }
 
 TEST_F(WebhookTest, AttemptsListNewestFirstWithTheEventKind) {
-  std::string id = AddEvent(NewId());
+  std::string uid = NewId();
+  std::string id = AddEvent(uid);
   for (int i = 0; i < 3; ++i) {
     WebhookAttempt a;
     a.event_id = id;
@@ -129,9 +130,30 @@ TEST_F(WebhookTest, AttemptsListNewestFirstWithTheEventKind) {
   EXPECT_EQ((*list)[0].attempted, 1002);
   EXPECT_EQ((*list)[0].http_status, 502);
   EXPECT_EQ((*list)[0].kind, kEventVideoReady);
+  EXPECT_EQ((*list)[0].video_uid, uid);
+  EXPECT_EQ((*list)[0].event_state, EventState::kPending);
   auto all = *WebhookRepository::ListAttempts(*db_, account_, 50);
   EXPECT_FALSE(all.back().http_status.has_value());
   EXPECT_TRUE(WebhookRepository::ListAttempts(*db_, NewId(), 50)->empty());
+}
+
+TEST_F(WebhookTest, AttemptsBeyondTheKeptNumberAreDropped) {
+  std::string id = AddEvent(NewId());
+  const int total = WebhookRepository::kAttemptsKept + 5;
+  ASSERT_TRUE(db_->Transact([&](storage::Database& tx) -> Status {
+                   for (int i = 0; i < total; ++i) {
+                     WebhookAttempt a;
+                     a.event_id = id;
+                     a.attempted = 1000 + i;
+                     KINO_RETURN_IF_ERROR(WebhookRepository::AddAttempt(tx, account_, a));
+                   }
+                   return Status::Ok();
+                 })
+                  .ok());
+  auto all = *WebhookRepository::ListAttempts(*db_, account_, total);
+  ASSERT_EQ(all.size(), static_cast<size_t>(WebhookRepository::kAttemptsKept));
+  EXPECT_EQ(all.front().attempted, 1000 + total - 1);
+  EXPECT_EQ(all.back().attempted, 1000 + total - WebhookRepository::kAttemptsKept);
 }
 
 }  // namespace

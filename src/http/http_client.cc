@@ -1,5 +1,6 @@
 #include "http/http_client.h"
 
+#include <cctype>
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -154,25 +155,20 @@ Result<ParsedUrl> ParseHttpUrl(std::string_view url, int api_code) {
   return parsed;
 }
 
-PostResult Post(std::string_view url, std::string_view body, const HeaderFields& headers,
-                const PostOptions& options) {
-  GlobalInit();
+namespace {
+
+// One request, no redirects followed; `*location` gets the Location of a 3xx ("" if none).
+PostResult PostOnce(std::string_view url, std::string_view body, curl_slist* headers,
+                    const PostOptions& options, std::string* location) {
   PostResult result;
   std::unique_ptr<CURL, CurlDeleter> c(curl_easy_init());
   if (!c) {
     result.error = "curl_easy_init failed";
     return result;
   }
-  curl_slist* list = nullptr;
-  for (const auto& [name, value] : headers) {
-    list = curl_slist_append(list, (name + ": " + value).c_str());
-  }
-  list = curl_slist_append(list, "Expect:");  // no 100-continue round trip
-  std::unique_ptr<curl_slist, SlistDeleter> owned_list(list);
-
   Transfer t;
   t.options = &options;
-  SetOptions(c.get(), url, body, list, &t);
+  SetOptions(c.get(), url, body, headers, &t);
   auto start = std::chrono::steady_clock::now();
   CURLcode code = curl_easy_perform(c.get());
   result.latency_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -187,7 +183,68 @@ PostResult Post(std::string_view url, std::string_view body, const HeaderFields&
   if (code != CURLE_OK) {
     result.error = DescribeFailure(code, t, options);
   }
+  char* redirect = nullptr;
+  location->clear();
+  if (curl_easy_getinfo(c.get(), CURLINFO_REDIRECT_URL, &redirect) == CURLE_OK && redirect) {
+    *location = redirect;  // already made absolute by curl
+  }
   return result;
+}
+
+bool IsFollowedRedirect(int status) {
+  return status == 301 || status == 302 || status == 307 || status == 308;
+}
+
+bool SameHost(std::string_view a, std::string_view b) {
+  auto pa = ParseHttpUrl(a);
+  auto pb = ParseHttpUrl(b);
+  if (!pa.ok() || !pb.ok() || pa->host.size() != pb->host.size()) {
+    return false;
+  }
+  for (size_t i = 0; i < pa->host.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(pa->host[i])) !=
+        std::tolower(static_cast<unsigned char>(pb->host[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+PostResult Post(std::string_view url, std::string_view body, const HeaderFields& headers,
+                const PostOptions& options) {
+  GlobalInit();
+  curl_slist* list = nullptr;
+  for (const auto& [name, value] : headers) {
+    list = curl_slist_append(list, (name + ": " + value).c_str());
+  }
+  list = curl_slist_append(list, "Expect:");  // no 100-continue round trip
+  std::unique_ptr<curl_slist, SlistDeleter> owned_list(list);
+
+  std::string target(url);
+  std::string location;
+  int64_t latency_ms = 0;
+  PostResult result;
+  for (int hop = 0;; ++hop) {
+    result = PostOnce(target, body, list, options, &location);
+    latency_ms += result.latency_ms;
+    result.latency_ms = latency_ms;
+    if (!result.error.empty() || !IsFollowedRedirect(result.http_status)) {
+      return result;
+    }
+    // RFC 9110 15.4: the receiver moved; follow it only where it stays on the same host, so a
+    // notification URL can never bounce Kino to another server.
+    if (location.empty() || !SameHost(target, location)) {
+      result.error = "redirect to another host not followed";
+      return result;
+    }
+    if (hop == kMaxPostRedirects) {
+      result.error = "too many redirects";
+      return result;
+    }
+    target = location;
+  }
 }
 
 }  // namespace kino::http

@@ -48,6 +48,8 @@ class KinoServer {
   void Kill9();
   // Start() again with the same data directory (a new port).
   bool Restart() { return Start(); }
+  // The settings the next Start() uses (change them between Stop() and Restart()).
+  Options& options() { return options_; }
   bool running() const { return pid_ > 0; }
   pid_t pid() const { return pid_; }
 
