@@ -235,6 +235,12 @@ TEST(PostgresOpen, UnreachableServerIsUnavailableAndKeepsThePasswordOut) {
   EXPECT_EQ(db.status().message().find("sekrit"), std::string::npos) << db.status().message();
 }
 
+TEST(PostgresOpen, UnparsableUrlKeepsThePasswordOut) {
+  auto db = OpenPostgres("postgres://kino:se%zzkrit@127.0.0.1:1/kino");
+  ASSERT_FALSE(db.ok());
+  EXPECT_EQ(db.status().message().find("zzkrit"), std::string::npos) << db.status().message();
+}
+
 TEST(PostgresOpen, MalformedUrlIsAnErrorNotACrash) {
   EXPECT_FALSE(OpenPostgres("postgres://[not a host").ok());
   EXPECT_FALSE(OpenPostgres("nonsense=").ok());

@@ -105,6 +105,27 @@ Result<T> Guarded(std::string_view what, Failure* failure, Fn&& fn) {
   }
 }
 
+// `text` with the password of `url` (postgres://user:password@host/db) replaced: libpq quotes
+// pieces of a URL it cannot parse.
+std::string WithoutPassword(std::string text, std::string_view url) {
+  size_t scheme = url.find("://");
+  size_t at = url.rfind('@');
+  if (scheme == std::string_view::npos || at == std::string_view::npos || at < scheme) {
+    return text;
+  }
+  std::string_view userinfo = url.substr(scheme + 3, at - scheme - 3);
+  size_t colon = userinfo.find(':');
+  if (colon == std::string_view::npos || colon + 1 == userinfo.size()) {
+    return text;
+  }
+  std::string_view password = userinfo.substr(colon + 1);
+  for (size_t p = text.find(password); p != std::string::npos; p = text.find(password, p)) {
+    text.replace(p, password.size(), "[redacted]");
+    p += 10;
+  }
+  return text;
+}
+
 // Parameter text for PostgreSQL: every value goes as text of unknown type, which the server
 // types from where the parameter stands (a column, a comparison, LIMIT), as SQLite does.
 Result<std::string> ParamText(const Value& v) {
@@ -151,9 +172,13 @@ class Connection {
 
   static Result<std::unique_ptr<Connection>> Open(const std::string& url) {
     Failure failure;
-    return Guarded<std::unique_ptr<Connection>>("connecting to PostgreSQL", &failure, [&] {
-      return std::make_unique<Connection>(std::make_unique<pqxx::connection>(url));
-    });
+    Result<std::unique_ptr<Connection>> conn = Guarded<std::unique_ptr<Connection>>(
+        "connecting to PostgreSQL", &failure,
+        [&] { return std::make_unique<Connection>(std::make_unique<pqxx::connection>(url)); });
+    if (!conn.ok()) {
+      return Status(conn.status().code(), WithoutPassword(conn.status().message(), url));
+    }
+    return conn;
   }
 
   Result<Rows> Run(std::string_view sql, const std::vector<Value>& params, int64_t* changes) {
