@@ -23,6 +23,16 @@ class DatabaseTest : public ::testing::Test {
 
   bool OnPostgres() const { return db_->Dialect() == "postgres"; }
 
+  // The server ends the session of the connection db_ last used (now idle in its pool), as a
+  // server restart or an idle timeout would.
+  void CloseIdleConnectionFromTheServer() {
+    auto pid = db_->Query("SELECT pg_backend_pid()");
+    ASSERT_TRUE(pid.ok());
+    auto other = OpenAnotherHandle(*db_);
+    ASSERT_TRUE(other.ok());
+    ASSERT_TRUE((*other)->Query("SELECT pg_terminate_backend($1)", {Int((*pid)[0].Int(0))}).ok());
+  }
+
   // `threads` threads, each with its own handle on the database (another node), run `fn`.
   void OnSeveralNodes(int threads, const std::function<void(Database&)>& fn) {
     std::vector<std::unique_ptr<Database>> handles;
@@ -189,15 +199,22 @@ TEST_F(DatabaseTest, LostConnectionIsReplaced) {
   if (!OnPostgres()) {
     GTEST_SKIP() << "a PostgreSQL connection pool's case";
   }
-  auto pid = db_->Query("SELECT pg_backend_pid()");
-  ASSERT_TRUE(pid.ok());
-  auto other = OpenAnotherHandle(*db_);
-  ASSERT_TRUE(other.ok());
-  ASSERT_TRUE((*other)->Query("SELECT pg_terminate_backend($1)", {Int((*pid)[0].Int(0))}).ok());
+  ASSERT_NO_FATAL_FAILURE(CloseIdleConnectionFromTheServer());
   // The statement on the dead connection may fail; the pool then opens a new one.
   if (!db_->Query("SELECT 1").ok()) {
     EXPECT_TRUE(db_->Query("SELECT 1").ok());
   }
+}
+
+TEST_F(DatabaseTest, TransactionOnAConnectionTheServerClosedRunsOnANewOne) {
+  if (!OnPostgres()) {
+    GTEST_SKIP() << "a PostgreSQL connection pool's case";
+  }
+  ASSERT_NO_FATAL_FAILURE(CloseIdleConnectionFromTheServer());
+  Status s = db_->Transact([](Database& tx) {
+    return tx.Exec("INSERT INTO accounts (id, created) VALUES ('r', 1)").status();
+  });
+  EXPECT_TRUE(s.ok()) << s.ToString();
 }
 
 TEST_F(DatabaseTest, NodesStartingTogetherApplyEachMigrationOnce) {

@@ -24,6 +24,7 @@
 #include "common/log.h"
 #include "common/random.h"
 #include "storage/database.h"
+#include "storage/transaction_view.h"
 
 namespace kino::storage {
 namespace {
@@ -323,25 +324,6 @@ Borrowed::~Borrowed() {
   }
 }
 
-// The Database handed to a Transact() function: runs on the transaction's connection.
-class TransactionView : public Database {
- public:
-  explicit TransactionView(Connection* conn) : conn_(conn) {}
-  Result<Rows> Query(std::string_view sql, const std::vector<Value>& params) override {
-    return conn_->Run(sql, params, nullptr);
-  }
-  Result<int64_t> Exec(std::string_view sql, const std::vector<Value>& params) override {
-    int64_t changes = 0;
-    KINO_RETURN_IF_ERROR(conn_->Run(sql, params, &changes).status());
-    return changes;
-  }
-  Status Transact(const std::function<Status(Database&)>& fn) override { return fn(*this); }
-  std::string_view Dialect() const override { return "postgres"; }
-
- private:
-  Connection* conn_;
-};
-
 // Sleep before attempt n+1: random up to 2^n ms (at most 256 ms), so that the transactions that
 // collided do not collide again in step.
 void BackOff(int attempt) {
@@ -386,8 +368,13 @@ class PostgresDatabase : public Database {
  private:
   Status TransactOnce(const std::function<Status(Database&)>& fn, bool* conflict) {
     KINO_ASSIGN_OR_RETURN(Borrowed conn, pool_.Borrow());
-    KINO_RETURN_IF_ERROR(conn->Begin());
-    TransactionView view(conn.get());
+    if (Status begun = conn->Begin(); !begun.ok()) {
+      // An idle connection the server closed (a restart, an idle timeout) fails here, before
+      // anything ran: safe to try again on a new one.
+      *conflict = conn->broken();
+      return begun;
+    }
+    TransactionView<Connection> view(conn.get(), "postgres");
     Status s = fn(view);
     // After a failed statement PostgreSQL answers COMMIT with a silent rollback, so a function
     // that swallowed an error must not be reported as committed.
