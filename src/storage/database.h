@@ -92,11 +92,11 @@ class Database {
 // Opens (creating if needed) a SQLite database file in WAL mode and applies Kino's migrations.
 Result<std::unique_ptr<Database>> OpenSqlite(const std::string& path);
 
-// Opens a pool of connections to the PostgreSQL database at `url`
-// (postgres://user:pass@host:port/db or any libpq connection string) and applies Kino's migrations;
-// nodes that start at once take turns through an advisory lock. Unavailable when the server cannot
-// be reached. Transactions run at SERIALIZABLE; Transact() retries serialization failures and
-// deadlocks. Errors never quote the URL's password.
+// Opens a pool of connections to the PostgreSQL database at `url`, a libpq URI
+// (postgres://user:pass@host:port/db?sslmode=...), and applies Kino's migrations; nodes that start
+// at once take turns through an advisory lock. Unavailable when the server cannot be reached.
+// Transactions run at SERIALIZABLE; Transact() retries serialization failures and deadlocks.
+// Errors never quote the URL's password.
 Result<std::unique_ptr<Database>> OpenPostgres(const std::string& url);
 
 // Applies every migration newer than the database's version, each in its own transaction.
