@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test suite: unit tests (CTest), the lint, integration tests against the real
-# binary, the JavaScript client tests, and the unit tests again under ASan+UBSan.
+# binary, the PostgreSQL runs, the JavaScript client tests, and the unit tests again under
+# ASan+UBSan.
 # Prints one closing line "N passed, N failed" over all suites.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -26,9 +27,19 @@ suite() {
   fi
 }
 
+# The storage, domain and jobs unit tests again on PostgreSQL, and the two-node integration test,
+# against a private server (scripts/postgres.sh) that is stopped however the suite ends.
+postgres_suite() (
+  eval "$(bash scripts/postgres.sh start)" || exit 1
+  export KINO_TEST_POSTGRES_URL
+  trap 'bash scripts/postgres.sh stop "$KINO_PG_DIR"' EXIT
+  ctest --test-dir "$BUILD" -L postgres --output-on-failure -j "$JOBS"
+)
+
 suite lint bash scripts/lint.sh
 suite unit ctest --test-dir "$BUILD" -L unit --output-on-failure -j "$JOBS"
 suite integration ctest --test-dir "$BUILD" -L integration --output-on-failure -j "$JOBS"
+suite postgres postgres_suite
 if [ -f tests/clients/package.json ]; then
   suite clients bash tests/clients/run.sh "$BUILD/kino"
 fi

@@ -57,8 +57,9 @@ constexpr size_t kMaxMetaBytes = 16 * 1024;
 
 constexpr char kTusMethods[] = "POST, HEAD, PATCH, DELETE, OPTIONS";
 
-// One PATCH at a time per upload (tus 1.0.0 leaves concurrent appends undefined); Kino runs
-// one process per data directory, so an in-process set is enough.
+// One PATCH at a time per upload (tus 1.0.0 leaves concurrent appends undefined).
+// TODO: the set is per process; nodes sharing a data directory on PostgreSQL do not exclude
+// two PATCHes of one upload sent to two nodes at once (clients send them one at a time).
 class ActiveUploads {
  public:
   bool TryAcquire(const std::string& uid) {

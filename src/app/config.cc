@@ -78,6 +78,26 @@ const std::vector<Option>& Options() {
          c.data_dir = std::string(v);
          return Status::Ok();
        }},
+      {"--database-url", "KINO_DATABASE_URL",
+       "postgres://USER:PASSWORD@HOST:PORT/DB shared by several nodes (SQLite in --data)",
+       [](Config& c, std::string_view v) {
+         KINO_RETURN_IF_ERROR(CheckDatabaseUrl(v));
+         c.database_url = std::string(v);
+         return Status::Ok();
+       }},
+      {"--node-id", "KINO_NODE_ID",
+       "this node's name among nodes sharing a data directory (kept in DATA/node-id)",
+       [](Config& c, std::string_view v) {
+         bool ok =
+             !v.empty() && v.size() <= 64 &&
+             v.find_first_not_of(
+                 "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") == v.npos;
+         if (!ok) {
+           return InvalidArgument("--node-id must be 1 to 64 letters, digits, '-' or '_'");
+         }
+         c.node_id = std::string(v);
+         return Status::Ok();
+       }},
       {"--public-url", "KINO_PUBLIC_URL", "base of every URL Kino returns (http://LISTEN-ADDRESS)",
        [](Config& c, std::string_view v) {
          std::string url(v);
@@ -156,6 +176,13 @@ const std::vector<Option>& Options() {
 }
 
 }  // namespace
+
+Status CheckDatabaseUrl(std::string_view url) {
+  if (!url.empty() && !url.starts_with("postgres://") && !url.starts_with("postgresql://")) {
+    return InvalidArgument("--database-url must start with postgres:// or postgresql://");
+  }
+  return Status::Ok();
+}
 
 std::string ServeUsage() {
   std::string out =

@@ -13,6 +13,8 @@ namespace kino::app {
 struct Config {
   std::string listen = "127.0.0.1:8080";     // --listen, KINO_LISTEN
   std::string data_dir = "./data";           // --data, KINO_DATA_DIR
+  std::string database_url;                  // --database-url, KINO_DATABASE_URL ("": SQLite)
+  std::string node_id;                       // --node-id, KINO_NODE_ID ("": kept in data_dir)
   std::string public_url;                    // --public-url, KINO_PUBLIC_URL (default: from listen)
   int workers = 1;                           // --workers, KINO_WORKERS: encodes at once
   int http_threads = 2;                      // --http-threads, KINO_HTTP_THREADS
@@ -43,6 +45,9 @@ std::string ServeUsage();
 // Reads the environment, then `args` (the words after "serve"). InvalidArgument names the bad
 // flag or value.
 Result<Config> ParseServeConfig(const std::vector<std::string>& args);
+
+// Checks a --database-url value: empty (SQLite in the data directory) or postgres://...
+Status CheckDatabaseUrl(std::string_view url);
 
 }  // namespace kino::app
 

@@ -38,7 +38,8 @@ const char kUsage[] =
     "                          make an API token (and the account, if new); prints it once\n"
     "  tokens list [--account ID]\n"
     "  tokens revoke TOKEN_ID\n\n"
-    "Every command reads the data directory from --data or KINO_DATA_DIR (./data).\n"
+    "Every command reads the data directory from --data or KINO_DATA_DIR (./data), and the\n"
+    "database from --database-url or KINO_DATABASE_URL (empty: SQLite in the data directory).\n"
     "`kino serve --help` lists the server's flags.\n";
 
 struct Stores {
@@ -46,14 +47,16 @@ struct Stores {
   std::unique_ptr<storage::BlobStore> blobs;
 };
 
-Result<Stores> OpenStores(const std::string& data_dir) {
+// The metadata is in PostgreSQL when `database_url` is set, else in SQLite in the data directory.
+Result<Stores> OpenStores(const std::string& data_dir, const std::string& database_url) {
   std::error_code ec;
   std::filesystem::create_directories(data_dir, ec);
   if (ec) {
     return Unavailable("creating " + data_dir + ": " + ec.message());
   }
   Stores stores;
-  KINO_ASSIGN_OR_RETURN(stores.db, storage::OpenSqlite(data_dir + "/kino.db"));
+  KINO_ASSIGN_OR_RETURN(stores.db, database_url.empty() ? storage::OpenSqlite(data_dir + "/kino.db")
+                                                        : storage::OpenPostgres(database_url));
   KINO_ASSIGN_OR_RETURN(stores.blobs, storage::OpenLocalBlobStore(data_dir + "/blobs"));
   return stores;
 }
@@ -85,8 +88,13 @@ Status EnsureAccount(storage::Database& db, const Config& config) {
 }
 
 // This node's id, kept in the data directory so that a restart knows which leases were its
-// own. Job owners are "<node id>:<pid>-<random>".
-Result<std::string> NodeId(const std::string& data_dir) {
+// own, unless --node-id names it (nodes that share one data directory must). Job owners are
+// "<node id>:<pid>-<random>".
+Result<std::string> NodeId(const Config& config) {
+  if (!config.node_id.empty()) {
+    return config.node_id;
+  }
+  const std::string& data_dir = config.data_dir;
   std::string path = data_dir + "/node-id";
   if (FILE* f = std::fopen(path.c_str(), "r")) {
     char buf[64] = {0};
@@ -162,7 +170,7 @@ int Fail(const Status& s) {
 
 int Serve(const Config& config) {
   media::RouteLibavLogs();
-  auto stores = OpenStores(config.data_dir);
+  auto stores = OpenStores(config.data_dir, config.database_url);
   if (!stores.ok()) {
     return Fail(stores.status());
   }
@@ -174,7 +182,7 @@ int Serve(const Config& config) {
   ctx.db = stores->db.get();
   ctx.blobs = stores->blobs.get();
   ctx.settings = Settings(config);
-  auto node = NodeId(config.data_dir);
+  auto node = NodeId(config);
   if (!node.ok()) {
     return Fail(node.status());
   }
@@ -223,13 +231,19 @@ int Serve(const Config& config) {
 // `kino tokens ...`: a tiny CLI over the account repository.
 int Tokens(const std::vector<std::string>& args) {
   std::string data_dir = std::getenv("KINO_DATA_DIR") ? std::getenv("KINO_DATA_DIR") : "./data";
+  const char* url_env = std::getenv("KINO_DATABASE_URL");
+  std::string database_url = url_env != nullptr ? url_env : "";
   std::string account;
   std::string name = "cli";
   std::vector<std::string> rest;
   for (size_t i = 0; i < args.size(); ++i) {
-    if ((args[i] == "--data" || args[i] == "--account" || args[i] == "--name") &&
+    if ((args[i] == "--data" || args[i] == "--account" || args[i] == "--name" ||
+         args[i] == "--database-url") &&
         i + 1 < args.size()) {
-      std::string& dest = args[i] == "--data" ? data_dir : args[i] == "--account" ? account : name;
+      std::string& dest = args[i] == "--data"           ? data_dir
+                          : args[i] == "--account"      ? account
+                          : args[i] == "--database-url" ? database_url
+                                                        : name;
       dest = args[++i];
     } else {
       rest.push_back(args[i]);
@@ -239,7 +253,10 @@ int Tokens(const std::vector<std::string>& args) {
     std::fputs(kUsage, stderr);
     return 2;
   }
-  auto stores = OpenStores(data_dir);
+  if (Status s = CheckDatabaseUrl(database_url); !s.ok()) {
+    return Fail(s);
+  }
+  auto stores = OpenStores(data_dir, database_url);
   if (!stores.ok()) {
     return Fail(stores.status());
   }

@@ -5,6 +5,7 @@
 #include "common/random.h"
 #include "domain/account.h"
 #include "domain/errors.h"
+#include "storage/test_database.h"
 #include "tests/support/temp_dir.h"
 
 namespace kino::domain {
@@ -13,7 +14,7 @@ namespace {
 class SigningKeyRepoTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto db = storage::OpenSqlite(dir_.Join("kino.db"));
+    auto db = storage::OpenTestDatabase(dir_.path());
     ASSERT_TRUE(db.ok());
     db_ = std::move(db).value();
     ASSERT_TRUE(AccountRepository::Ensure(*db_, account_).ok());

@@ -4,6 +4,7 @@
 
 #include "common/random.h"
 #include "domain/account.h"
+#include "storage/test_database.h"
 #include "tests/support/temp_dir.h"
 
 namespace kino::domain {
@@ -12,7 +13,7 @@ namespace {
 class VideoRepositoryTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto db = storage::OpenSqlite(dir_.Join("kino.db"));
+    auto db = storage::OpenTestDatabase(dir_.path());
     ASSERT_TRUE(db.ok());
     db_ = std::move(db).value();
     ASSERT_TRUE(AccountRepository::Ensure(*db_, account_).ok());

@@ -53,13 +53,17 @@ Result<std::optional<Job>> JobQueue::Lease(std::string_view owner,
     params.push_back(Text(k));
     in += (in.empty() ? "$" : ", $") + std::to_string(params.size());
   }
-  // A running job whose lease expired belongs to a dead worker: it is due again.
+  // A running job whose lease expired belongs to a dead worker: it is due again. On PostgreSQL
+  // the chosen row is locked and rows another worker is leasing are skipped, so that two workers
+  // never pick the same job and neither waits for the other (SQLite has one writer anyway).
   std::string sql =
       "UPDATE jobs SET state = 'running', lease_owner = $1, lease_expires = $2, "
       "attempts = attempts + 1, updated = $3 WHERE id = (SELECT id FROM jobs WHERE kind IN (" +
       in +
       ") AND ((state = 'queued' AND run_at <= $3) OR (state = 'running' AND lease_expires < $3)) "
-      "ORDER BY run_at LIMIT 1) RETURNING id, kind, video_uid, payload, attempts, max_attempts";
+      "ORDER BY run_at LIMIT 1" +
+      (db_->Dialect() == "postgres" ? " FOR UPDATE SKIP LOCKED" : "") +
+      ") RETURNING id, kind, video_uid, payload, attempts, max_attempts";
   KINO_ASSIGN_OR_RETURN(storage::Rows rows, db_->Query(sql, params));
   if (rows.empty()) {
     return std::optional<Job>();

@@ -6,8 +6,9 @@
 // A failed attempt is retried with exponential backoff until max_attempts, then the job is
 // failed for good and its handler's OnGiveUp runs.
 //
-// Leasing is one UPDATE ... RETURNING, which both SQLite (one writer) and PostgreSQL (row locks;
-// a later backend adds FOR UPDATE SKIP LOCKED) make atomic: two workers never hold the same job.
+// Leasing is one UPDATE ... RETURNING, which both SQLite (one writer) and PostgreSQL (the row is
+// chosen FOR UPDATE SKIP LOCKED) make atomic: two workers, on one node or many, never hold the
+// same job, and on PostgreSQL they do not wait for each other.
 //
 // Thread-safety: all methods may be called from any thread.
 #ifndef KINO_JOBS_JOB_QUEUE_H_

@@ -2,11 +2,15 @@
 
 #include <atomic>
 #include <chrono>
+#include <future>
+#include <map>
+#include <mutex>
 #include <thread>
 
 #include <gtest/gtest.h>
 
 #include "jobs/worker_pool.h"
+#include "storage/test_database.h"
 #include "tests/support/temp_dir.h"
 
 namespace kino::jobs {
@@ -15,7 +19,7 @@ namespace {
 class JobQueueTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto db = storage::OpenSqlite(dir_.Join("kino.db"));
+    auto db = storage::OpenTestDatabase(dir_.path());
     ASSERT_TRUE(db.ok());
     db_ = std::move(db).value();
   }
@@ -88,6 +92,94 @@ TEST_F(JobQueueTest, ReleaseAllRequeuesWithoutCountingAnAttempt) {
   auto again = q.Lease("v", {std::string(kProcessVideo)});
   ASSERT_TRUE(again.ok() && again->has_value());
   EXPECT_EQ((*again)->attempts, 1);
+}
+
+// Several nodes (each its own database handle) with two workers each lease until every job is
+// done; no job may be leased twice. On PostgreSQL a worker may find every due row locked by the
+// others, so an empty lease does not end a worker: the count of leased jobs does.
+TEST_F(JobQueueTest, WorkersOnSeveralNodesNeverLeaseAJobTwice) {
+  constexpr int kJobs = 60;
+  for (int i = 0; i < kJobs; ++i) {
+    Enqueue(kMakeDownload);
+  }
+  std::vector<std::unique_ptr<storage::Database>> nodes;
+  for (int n = 0; n < 3; ++n) {
+    auto db = storage::OpenAnotherHandle(*db_);
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    nodes.push_back(std::move(db).value());
+  }
+  std::mutex mu;
+  std::map<std::string, int> leases;
+  std::atomic<int> leased{0};
+  auto work = [&](storage::Database* node, std::string owner) {
+    JobQueue q(node, 60'000'000);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (leased.load() < kJobs && std::chrono::steady_clock::now() < deadline) {
+      auto job = q.Lease(owner, {std::string(kMakeDownload)});
+      ASSERT_TRUE(job.ok()) << job.status().ToString();
+      if (!job->has_value()) {
+        std::this_thread::yield();
+        continue;
+      }
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        ++leases[(*job)->id];
+      }
+      ++leased;
+      ASSERT_TRUE(q.Complete(**job).ok());
+    }
+  };
+  std::vector<std::thread> workers;
+  for (size_t n = 0; n < nodes.size(); ++n) {
+    for (int w = 0; w < 2; ++w) {
+      workers.emplace_back(work, nodes[n].get(),
+                           "node" + std::to_string(n) + ":" + std::to_string(w));
+    }
+  }
+  for (auto& t : workers) {
+    t.join();
+  }
+  EXPECT_EQ(leases.size(), static_cast<size_t>(kJobs));
+  for (const auto& [id, times] : leases) {
+    EXPECT_EQ(times, 1) << "job " << id;
+  }
+  EXPECT_EQ(*JobQueue(db_.get(), 1).CountInState("done"), kJobs);
+}
+
+// A worker whose lease is not yet committed holds the row; another node's worker must take the
+// next job at once instead of waiting for it (and then taking the same one).
+TEST_F(JobQueueTest, LeaseSkipsAJobAnotherWorkerIsLeasing) {
+  if (db_->Dialect() != "postgres") {
+    GTEST_SKIP() << "SQLite has one writer: a second lease waits for the first";
+  }
+  Enqueue(kProcessVideo);
+  Enqueue(kProcessVideo);
+  auto other = storage::OpenAnotherHandle(*db_);
+  ASSERT_TRUE(other.ok());
+  std::promise<std::string> first_leased;
+  std::promise<void> finish_first;
+  std::thread first([&] {
+    Status s = db_->Transact([&](storage::Database& tx) -> Status {
+      JobQueue q(&tx, 60'000'000);
+      KINO_ASSIGN_OR_RETURN(auto job, q.Lease("a", {std::string(kProcessVideo)}));
+      first_leased.set_value(job ? job->id : "");
+      finish_first.get_future().wait();
+      return Status::Ok();
+    });
+    EXPECT_TRUE(s.ok()) << s.ToString();
+  });
+  std::string first_id = first_leased.get_future().get();
+  ASSERT_FALSE(first_id.empty());
+  JobQueue q(other->get(), 60'000'000);
+  auto second =
+      std::async(std::launch::async, [&] { return q.Lease("b", {std::string(kProcessVideo)}); });
+  bool answered = second.wait_for(std::chrono::seconds(20)) == std::future_status::ready;
+  finish_first.set_value();
+  first.join();
+  ASSERT_TRUE(answered) << "the second lease waited for the first";
+  auto job = second.get();
+  ASSERT_TRUE(job.ok() && job->has_value());
+  EXPECT_NE((*job)->id, first_id);
 }
 
 TEST(Backoff, GrowsAndIsCapped) {

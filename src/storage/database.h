@@ -3,7 +3,10 @@
 // Every repository in src/domain and src/jobs speaks portable SQL through this interface, with
 // numbered parameters written `$1`, `$2`, ... (PostgreSQL's form; the SQLite driver rewrites them
 // to `?1`, `?2`). The SQL subset both engines share is used: TEXT, INTEGER, REAL columns,
-// `INSERT ... ON CONFLICT`, `UPDATE ... RETURNING`. Times are INTEGER microseconds since the epoch.
+// `INSERT ... ON CONFLICT`, `UPDATE ... RETURNING`. Times are INTEGER microseconds since the epoch
+// (migrations make INTEGER a BIGINT and REAL a DOUBLE PRECISION on PostgreSQL). Booleans are
+// INTEGER 0/1 on both engines; LIKE is case-sensitive on PostgreSQL, so compare LOWER() of both
+// sides. Where the engines must differ (JSON functions, row locks), branch on Dialect().
 //
 // Thread-safety: a Database may be used from any thread. Transact() runs its function with
 // exclusive use of a connection; statements inside it must use the Database& it is handed.
@@ -89,8 +92,18 @@ class Database {
 // Opens (creating if needed) a SQLite database file in WAL mode and applies Kino's migrations.
 Result<std::unique_ptr<Database>> OpenSqlite(const std::string& path);
 
+// Opens a pool of connections to the PostgreSQL database at `url`, a libpq URI
+// (postgres://user:pass@host:port/db?sslmode=...), and applies Kino's migrations; nodes that start
+// at once take turns through an advisory lock. Unavailable when the server cannot be reached.
+// Transactions run at SERIALIZABLE; Transact() retries serialization failures and deadlocks.
+// Errors never quote the URL's password.
+Result<std::unique_ptr<Database>> OpenPostgres(const std::string& url);
+
 // Applies every migration newer than the database's version, each in its own transaction.
 Status Migrate(Database& db);
+
+// A migration statement, written for SQLite, in `dialect`'s column types.
+std::string ForDialect(std::string_view statement, std::string_view dialect);
 
 }  // namespace kino::storage
 

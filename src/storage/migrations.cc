@@ -1,6 +1,11 @@
 // Kino's schema, as an append-only list of migrations. Never edit a released migration: add a
 // new one. Each runs in its own transaction together with the bump of schema_version.
+//
+// The statements are written in SQLite's words, and ForDialect() maps the column types for
+// PostgreSQL: INTEGER becomes BIGINT (times are 64-bit microseconds, past PostgreSQL's 32-bit
+// INTEGER) and REAL becomes DOUBLE PRECISION (SQLite's REAL is 8 bytes, PostgreSQL's 4).
 #include <array>
+#include <cctype>
 #include <string>
 #include <vector>
 
@@ -130,11 +135,43 @@ const std::vector<Migration>& Migrations() {
   return kMigrations;
 }
 
+bool IsWordChar(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+}
+
+// Replaces every whole upper-case word `from` in `sql` with `to`. Column names are lower case,
+// so only type names match.
+std::string ReplaceWord(std::string sql, std::string_view from, std::string_view to) {
+  size_t at = 0;
+  while ((at = sql.find(from, at)) != std::string::npos) {
+    size_t end = at + from.size();
+    bool whole =
+        (at == 0 || !IsWordChar(sql[at - 1])) && (end == sql.size() || !IsWordChar(sql[end]));
+    if (whole) {
+      sql.replace(at, from.size(), to);
+      at += to.size();
+    } else {
+      at = end;
+    }
+  }
+  return sql;
+}
+
 }  // namespace
 
+std::string ForDialect(std::string_view statement, std::string_view dialect) {
+  std::string sql(statement);
+  if (dialect == "postgres") {
+    sql = ReplaceWord(std::move(sql), "INTEGER", "BIGINT");
+    sql = ReplaceWord(std::move(sql), "REAL", "DOUBLE PRECISION");
+  }
+  return sql;
+}
+
 Status Migrate(Database& db) {
-  KINO_RETURN_IF_ERROR(db.Exec("CREATE TABLE IF NOT EXISTS schema_version ("
-                               "version INTEGER PRIMARY KEY, applied INTEGER NOT NULL)")
+  KINO_RETURN_IF_ERROR(db.Exec(ForDialect("CREATE TABLE IF NOT EXISTS schema_version ("
+                                          "version INTEGER PRIMARY KEY, applied INTEGER NOT NULL)",
+                                          db.Dialect()))
                            .status());
   for (const Migration& m : Migrations()) {
     Status s = db.Transact([&m](Database& tx) -> Status {
@@ -144,7 +181,7 @@ Status Migrate(Database& db) {
         return Status::Ok();
       }
       for (const char* statement : m.statements) {
-        KINO_RETURN_IF_ERROR(tx.Exec(statement).status());
+        KINO_RETURN_IF_ERROR(tx.Exec(ForDialect(statement, tx.Dialect())).status());
       }
       return tx
           .Exec("INSERT INTO schema_version (version, applied) VALUES ($1, $2)",

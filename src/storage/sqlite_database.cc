@@ -12,6 +12,7 @@
 
 #include "common/log.h"
 #include "storage/database.h"
+#include "storage/transaction_view.h"
 
 namespace kino::storage {
 namespace {
@@ -160,25 +161,6 @@ class Connection {
   std::unordered_map<std::string, StatementPtr> statements_;
 };
 
-// The Database handed to a Transact() function: runs on the locked connection directly.
-class TransactionView : public Database {
- public:
-  explicit TransactionView(Connection* conn) : conn_(conn) {}
-  Result<Rows> Query(std::string_view sql, const std::vector<Value>& params) override {
-    return conn_->Run(sql, params, nullptr);
-  }
-  Result<int64_t> Exec(std::string_view sql, const std::vector<Value>& params) override {
-    int64_t changes = 0;
-    KINO_RETURN_IF_ERROR(conn_->Run(sql, params, &changes).status());
-    return changes;
-  }
-  Status Transact(const std::function<Status(Database&)>& fn) override { return fn(*this); }
-  std::string_view Dialect() const override { return "sqlite"; }
-
- private:
-  Connection* conn_;
-};
-
 class SqliteDatabase : public Database {
  public:
   explicit SqliteDatabase(std::unique_ptr<Connection> conn) : conn_(std::move(conn)) {}
@@ -214,7 +196,7 @@ class SqliteDatabase : public Database {
     std::lock_guard<std::mutex> lock(mu_);
     // IMMEDIATE takes the write lock up front, so two processes cannot deadlock upgrading.
     KINO_RETURN_IF_ERROR(conn_->Run("BEGIN IMMEDIATE", {}, nullptr).status());
-    TransactionView view(conn_.get());
+    TransactionView<Connection> view(conn_.get(), "sqlite");
     Status s = fn(view);
     if (s.ok()) {
       s = conn_->Run("COMMIT", {}, nullptr).status();
