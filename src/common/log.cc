@@ -53,8 +53,20 @@ std::string_view LevelName(Level level) {
 // missing, padding added, cut short): they still carry most of a secret. File names such as
 // "video.m3u8" and 32-hex uids are far shorter or have no dot.
 bool LooksLikeToken(std::string_view s) {
-  static const std::regex kToken(R"(^[A-Za-z0-9_=-]*\.[A-Za-z0-9_.=-]*$)");
-  return (s.size() >= 24 && std::regex_match(s.begin(), s.end(), kToken)) || s.size() > 64;
+  if (s.size() > 64) {
+    return true;
+  }
+  bool dot = false;
+  for (char c : s) {
+    bool base64url = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                     c == '-' || c == '_' || c == '=';
+    if (c == '.') {
+      dot = true;
+    } else if (!base64url) {
+      return false;
+    }
+  }
+  return dot && s.size() >= 24;
 }
 
 }  // namespace
