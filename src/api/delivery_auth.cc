@@ -87,7 +87,7 @@ std::optional<auth::IpAddress> ClientAddress(const ApiSettings& settings, const 
 }
 
 Status CheckOrigin(const domain::Video& video, const Request& req, DeliveryKind kind) {
-  if (kind != DeliveryKind::kPlayback ||
+  if (kind != DeliveryKind::kManifest ||
       auth::OriginAllowed(video.allowed_origins, req.headers.Get("Origin"),
                           req.headers.Get("Referer"))) {
     return Status::Ok();
@@ -101,7 +101,7 @@ Result<DeliveryGrant> AuthorizeUid(ApiContext& ctx, std::string_view uid) {
   if (video.require_signed_urls) {
     return Unauthenticated("this video requires a signed URL", domain::kErrSignedUrlRequired);
   }
-  return DeliveryGrant{std::move(video), ""};
+  return DeliveryGrant{std::move(video), "", 0};
 }
 
 Result<DeliveryGrant> AuthorizeToken(ApiContext& ctx, const Request& req, std::string_view token,
@@ -122,13 +122,18 @@ Result<DeliveryGrant> AuthorizeToken(ApiContext& ctx, const Request& req, std::s
   };
   Result<auth::TokenClaims> claims = auth::VerifySignedUrlToken(check, keys, owner_of);
   if (!claims.ok()) {
+    // The status message names the failed step, never the token or its claims.
     if (claims.status().api_code() == auth::kTokenGeoIpUnavailable) {
       log::Warn("signed_url_geoip_unavailable", claims.status().message(),
                 {{"request_id", req.request_id}});
+    } else {
+      log::Debug(
+          "signed_url_refused", claims.status().message(),
+          {{"request_id", req.request_id}, {"code", std::to_string(claims.status().api_code())}});
     }
     return claims.status();
   }
-  return DeliveryGrant{std::move(*video), std::string(token)};
+  return DeliveryGrant{std::move(*video), std::string(token), claims->exp};
 }
 
 }  // namespace

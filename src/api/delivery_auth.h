@@ -7,9 +7,10 @@
 // A token is checked by auth::VerifySignedUrlToken (see auth/signed_url.h for the steps): its kid
 // must be a live signing key of the video's account (a user key or Kino's builtin one), read
 // from the database on every request so that a revocation applies at once. Access rules see the
-// socket peer, or X-Forwarded-For when the peer is in settings.trusted_proxies. For kPlayback a
-// non-empty allowedOrigins list is enforced on the Origin (else Referer) host; downloads are not
-// restricted by origin.
+// socket peer, or X-Forwarded-For when the peer is in settings.trusted_proxies. For kManifest a
+// non-empty allowedOrigins list is enforced on the Origin (else Referer) host, as Stream does for
+// its player and manifests; segments, thumbnails and downloads are not restricted by origin (a
+// player fetches segments only through a manifest it was allowed to read).
 //
 // Errors (answered as plain statuses by the delivery routes; the api code says which):
 //   kNotFound          no such video (or a token for a video that does not exist); an id that
@@ -28,6 +29,7 @@
 #ifndef KINO_API_DELIVERY_AUTH_H_
 #define KINO_API_DELIVERY_AUTH_H_
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -38,13 +40,19 @@
 
 namespace kino::api {
 
-enum class DeliveryKind { kPlayback, kDownload };
+enum class DeliveryKind {
+  kManifest,  // HLS master and media playlists, the DASH MPD: allowedOrigins applies
+  kPlayback,  // segments, init segments, thumbnails
+  kDownload,  // MP4/M4A downloads: a token needs `downloadable: true`
+};
 
 struct DeliveryGrant {
   domain::Video video;
   // The signed token when the request used one, so that URLs inside a manifest can carry it;
   // empty for a bare uid.
   std::string token;
+  // The token's exp (unix seconds) when `token` is set, so that caches keep nothing longer.
+  int64_t token_exp = 0;
 };
 
 Result<DeliveryGrant> AuthorizeDelivery(ApiContext& ctx, const Request& req, std::string_view id,

@@ -12,6 +12,8 @@
 // `:id` is the video's uid or a signed token (api/delivery_auth.h). The manifests' URIs are
 // relative (media/manifest.h), so a player that fetched /<token>/manifest/video.m3u8 asks for
 // /<token>/manifest/v720/index.m3u8 and so on: the token travels in the first path segment.
+// allowedOrigins is checked on playlists only. What a token let through is cached privately and
+// no longer than the token lives. Token failures answer 401/403 with a small JSON body.
 //
 // Every file is answered by ServeFile: byte ranges (RFC 9110 section 14) and conditional
 // requests (section 13), with the body sent from the file by sendfile(2), never read into
@@ -76,8 +78,21 @@ Response Plain(int status, std::string_view text) {
   return r;
 }
 
+// 401/403 from the signed-URL check: {"error":{"code":N,"message":"..."}}, so that a player or
+// a script can tell an expired token (10404) from a blocked one (10410) without parsing text.
+Response AccessError(const Status& status) {
+  Response r;
+  r.status = HttpStatusFor(status);
+  nlohmann::json body = {{"error", {{"code", ApiCodeFor(status)}, {"message", status.message()}}}};
+  r.body = body.dump() + "\n";
+  r.headers.Set("Content-Type", "application/json");
+  return r;
+}
+
 Response DeliveryError(const Status& status, const Request& req) {
-  Response r = PlainError(status, req.request_id);
+  int http = HttpStatusFor(status);
+  Response r =
+      http == 401 || http == 403 ? AccessError(status) : PlainError(status, req.request_id);
   AddCors(r);
   // A transient state (not ready yet, failed) must not stick in caches.
   r.headers.Set("Cache-Control", "no-store");
@@ -198,15 +213,41 @@ Result<ServedFile> StatBlob(ApiContext& ctx, const std::string& key) {
   return f;
 }
 
-// The video behind `:id`, refusing videos that failed (424, on every delivery path).
-Result<domain::Video> AuthorizedVideo(ApiContext& ctx, const Request& req, const PathParams& params,
+// The grant for `:id`, refusing videos that failed (424, on every delivery path).
+Result<DeliveryGrant> AuthorizedGrant(ApiContext& ctx, const Request& req, const PathParams& params,
                                       DeliveryKind kind) {
   KINO_ASSIGN_OR_RETURN(DeliveryGrant grant,
                         AuthorizeDelivery(ctx, req, Param(params, "id"), kind));
   if (grant.video.state == domain::VideoState::kError) {
     return FailedPrecondition("the video failed to process", domain::kErrVideoFailed);
   }
-  return std::move(grant.video);
+  return grant;
+}
+
+// What a signed token let through is for that client only and must not outlive the token in any
+// cache (RFC 9111 section 5.2.2): `private`, and max-age at most the token's remaining lifetime.
+void LimitCachingToToken(const DeliveryGrant& grant, ServedFile& f) {
+  if (grant.token.empty()) {
+    return;
+  }
+  if (f.cache_control.find("no-cache") != std::string::npos) {
+    f.cache_control = "private, no-cache";
+    return;
+  }
+  int64_t max_age = std::max<int64_t>(0, grant.token_exp - NowMicros() / 1000000);
+  size_t at = f.cache_control.find("max-age=");
+  if (at != std::string::npos) {
+    std::string_view rest = std::string_view(f.cache_control).substr(at + 8);
+    std::optional<int64_t> given = ParseInt64(rest.substr(0, rest.find(',')));
+    max_age = std::min(max_age, given.value_or(0));
+  }
+  f.cache_control = "private, max-age=" + std::to_string(max_age);
+}
+
+// ServeFile for a file reached through `grant`.
+Response ServeGranted(const Request& req, const DeliveryGrant& grant, ServedFile f) {
+  LimitCachingToToken(grant, f);
+  return ServeFile(req, f);
 }
 
 // ---- downloads ----
@@ -265,27 +306,33 @@ Response ServeDownload(ApiContext& ctx, const Request& req, const PathParams& pa
   if (!type.ok()) {
     return DeliveryError(type.status(), req);
   }
-  auto video = AuthorizedVideo(ctx, req, params, DeliveryKind::kDownload);
-  if (!video.ok()) {
-    return DeliveryError(video.status(), req);
+  auto grant = AuthorizedGrant(ctx, req, params, DeliveryKind::kDownload);
+  if (!grant.ok()) {
+    return DeliveryError(grant.status(), req);
   }
-  auto file = DownloadFile(ctx, req, *video, *type);
+  auto file = DownloadFile(ctx, req, grant->video, *type);
   if (!file.ok()) {
     return DeliveryError(file.status(), req);
   }
-  return ServeFile(req, *file);
+  return ServeGranted(req, *grant, std::move(*file));
 }
 
 // ---- manifests and segments ----
 
+bool EndsWith(std::string_view file, std::string_view suffix) {
+  return file.size() >= suffix.size() && file.substr(file.size() - suffix.size()) == suffix;
+}
+
+// HLS playlists (master and media) and the DASH MPD, as opposed to media segments.
+bool IsPlaylist(std::string_view file) {
+  return EndsWith(file, ".m3u8") || EndsWith(file, ".mpd");
+}
+
 std::string_view PackageFileType(std::string_view file, bool audio) {
-  auto ends = [file](std::string_view suffix) {
-    return file.size() >= suffix.size() && file.substr(file.size() - suffix.size()) == suffix;
-  };
-  if (ends(".m3u8")) {
+  if (EndsWith(file, ".m3u8")) {
     return "application/vnd.apple.mpegurl";
   }
-  if (ends(".mpd")) {
+  if (EndsWith(file, ".mpd")) {
     return "application/dash+xml";
   }
   return audio ? "audio/mp4" : "video/mp4";
@@ -334,9 +381,7 @@ Result<ServedFile> PackageFile(ApiContext& ctx, const domain::Video& video,
   }
   KINO_ASSIGN_OR_RETURN(ServedFile f, StatBlob(ctx, prefix + "/" + std::string(file)));
   f.content_type = std::string(PackageFileType(file, audio));
-  bool playlist = f.content_type.find("mpegurl") != std::string::npos ||
-                  f.content_type.find("dash") != std::string::npos;
-  if (!playlist) {
+  if (!IsPlaylist(file)) {
     f.cache_control = kSegmentCache;
   } else {
     f.cache_control =
@@ -346,15 +391,17 @@ Result<ServedFile> PackageFile(ApiContext& ctx, const domain::Video& video,
 }
 
 Response ServePackage(ApiContext& ctx, const Request& req, const PathParams& params) {
-  auto video = AuthorizedVideo(ctx, req, params, DeliveryKind::kPlayback);
-  if (!video.ok()) {
-    return DeliveryError(video.status(), req);
+  const std::string& name = Param(params, "file");
+  auto grant = AuthorizedGrant(
+      ctx, req, params, IsPlaylist(name) ? DeliveryKind::kManifest : DeliveryKind::kPlayback);
+  if (!grant.ok()) {
+    return DeliveryError(grant.status(), req);
   }
-  auto file = PackageFile(ctx, *video, Param(params, "rendition"), Param(params, "file"));
+  auto file = PackageFile(ctx, grant->video, Param(params, "rendition"), name);
   if (!file.ok()) {
     return DeliveryError(file.status(), req);
   }
-  return ServeFile(req, *file);
+  return ServeGranted(req, *grant, std::move(*file));
 }
 
 // ---- thumbnails ----
@@ -555,11 +602,11 @@ Response ServeThumbnail(ApiContext& ctx, const Request& req, const PathParams& p
   if (file != "thumbnail.jpg" && file != "thumbnail.gif") {
     return DeliveryError(NotFound("no such thumbnail; use thumbnail.jpg or thumbnail.gif"), req);
   }
-  auto video = AuthorizedVideo(ctx, req, params, DeliveryKind::kPlayback);
-  if (!video.ok()) {
-    return DeliveryError(video.status(), req);
+  auto grant = AuthorizedGrant(ctx, req, params, DeliveryKind::kPlayback);
+  if (!grant.ok()) {
+    return DeliveryError(grant.status(), req);
   }
-  auto served = ThumbnailFile(ctx, req, *video, file == "thumbnail.gif");
+  auto served = ThumbnailFile(ctx, req, grant->video, file == "thumbnail.gif");
   if (!served.ok()) {
     Response r = DeliveryError(served.status(), req);
     if (r.status == 503) {
@@ -567,7 +614,7 @@ Response ServeThumbnail(ApiContext& ctx, const Request& req, const PathParams& p
     }
     return r;
   }
-  return ServeFile(req, *served);
+  return ServeGranted(req, *grant, std::move(*served));
 }
 
 // CORS preflight (Fetch standard): any origin may GET these with Range and validators.

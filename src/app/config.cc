@@ -4,6 +4,7 @@
 #include <functional>
 #include <map>
 
+#include "auth/access_rules.h"
 #include "common/strings.h"
 
 namespace kino::app {
@@ -44,6 +45,17 @@ Status SetList(std::vector<std::string>* out, std::string_view v) {
     item = TrimWhitespace(item);
     if (!item.empty()) {
       out->emplace_back(item);
+    }
+  }
+  return Status::Ok();
+}
+
+// A list of IPs and CIDRs; a typo here would silently distrust (or trust) a proxy.
+Status SetProxies(std::vector<std::string>* out, std::string_view v) {
+  KINO_RETURN_IF_ERROR(SetList(out, v));
+  for (const std::string& item : *out) {
+    if (!auth::ParseNetwork(item).ok()) {
+      return InvalidArgument("--trusted-proxies: '" + item + "' is not an IP address or CIDR");
     }
   }
   return Status::Ok();
@@ -123,7 +135,7 @@ const std::vector<Option>& Options() {
        }},
       {"--trusted-proxies", "KINO_TRUSTED_PROXIES",
        "comma-separated IPs/CIDRs whose X-Forwarded-For is believed",
-       [](Config& c, std::string_view v) { return SetList(&c.trusted_proxies, v); }},
+       [](Config& c, std::string_view v) { return SetProxies(&c.trusted_proxies, v); }},
       {"--max-upload-bytes", "KINO_MAX_UPLOAD_BYTES", "largest basic upload (200000000)",
        [](Config& c, std::string_view v) {
          auto n = ParseUint64(v);

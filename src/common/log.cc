@@ -49,9 +49,24 @@ std::string_view LevelName(Level level) {
   return "info";
 }
 
-bool LooksLikeJwt(std::string_view s) {
-  static const std::regex kJwt(R"(^[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}$)");
-  return std::regex_match(s.begin(), s.end(), kJwt);
+// A path segment that is, or was meant to be, a signed token. Broken tokens count too (one part
+// missing, padding added, cut short): they still carry most of a secret. File names such as
+// "video.m3u8" and 32-hex uids are far shorter or have no dot.
+bool LooksLikeToken(std::string_view s) {
+  if (s.size() > 64) {
+    return true;
+  }
+  bool dot = false;
+  for (char c : s) {
+    bool base64url = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                     c == '-' || c == '_' || c == '=';
+    if (c == '.') {
+      dot = true;
+    } else if (!base64url) {
+      return false;
+    }
+  }
+  return dot && s.size() >= 24;
 }
 
 }  // namespace
@@ -132,7 +147,7 @@ std::string RedactUrl(std::string_view url) {
     size_t next = rest.find('/', pos);
     std::string_view segment =
         rest.substr(pos, next == std::string_view::npos ? rest.npos : next - pos);
-    out.append(LooksLikeJwt(segment) ? "[redacted]" : std::string(segment));
+    out.append(LooksLikeToken(segment) ? "[redacted]" : std::string(segment));
     if (next == std::string_view::npos) {
       break;
     }

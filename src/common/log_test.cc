@@ -37,5 +37,14 @@ TEST(Redact, UrlKeepsHostAndPathButNotSecrets) {
   EXPECT_EQ(RedactUrl("http://h:8080/a/b"), "http://h:8080/a/b");
 }
 
+TEST(Redact, UrlHidesBrokenTokensToo) {
+  std::string jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhYmMifQ.c2lnbmF0dXJlc2ln";
+  EXPECT_EQ(RedactUrl("/" + jwt + "==/manifest/video.m3u8"), "/[redacted]/manifest/video.m3u8");
+  EXPECT_EQ(RedactUrl("/" + jwt.substr(0, jwt.rfind('.')) + "/x"), "/[redacted]/x");
+  EXPECT_EQ(RedactUrl("/" + std::string(80, 'a') + "/x"), "/[redacted]/x");
+  EXPECT_EQ(RedactUrl("/0123456789abcdef0123456789abcdef/manifest/v360/seg_00001.m4s"),
+            "/0123456789abcdef0123456789abcdef/manifest/v360/seg_00001.m4s");
+}
+
 }  // namespace
 }  // namespace kino::log
