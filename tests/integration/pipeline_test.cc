@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <ostream>
@@ -525,6 +526,106 @@ TEST_F(PipelineTest, PackageFilesHaveTypesCorsAndCaching) {
     EXPECT_EQ(r.status, 404) << p;
     EXPECT_EQ(r.Header("access-control-allow-origin"), "*") << p;
   }
+}
+
+// ---- crashes and cancellation --------------------------------------------------------------
+
+// A server of its own, with x264 at veryfast so that a 30 s input takes long enough to encode
+// for the test to act in the middle.
+class PipelineJobTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(server_.Start()) << server_.log();
+    input_ = dir_.Join("long.mkv");
+    ASSERT_TRUE(RunFfmpeg("-f lavfi -i testsrc2=size=640x360:rate=25:duration=30 " +
+                          Replace(kSine, "duration=2", "duration=30") + kX264 + kAac + input_));
+  }
+
+  // Uploads the input and waits until its encode is under way.
+  std::string UploadAndWaitForEncoding() {
+    std::string uid = UploadFile(server_, input_);
+    bool encoding = WaitFor([&] {
+      nlohmann::json v = server_.ApiGet("/" + uid).Json()["result"];
+      return v.is_object() && v["status"]["state"] == "inprogress" &&
+             v["status"]["pctComplete"] != "0.000000";
+    });
+    return encoding ? uid : "";
+  }
+
+  // Rows of the jobs table of `uid` as "kind state attempts", by creation.
+  std::vector<std::string> Jobs(const std::string& uid) {
+    std::string out = Capture("sqlite3 -separator ' ' '" + server_.data_dir() +
+                              "/data/kino.db' \"SELECT kind, state, attempts, "
+                              "coalesce(lease_owner, '-') FROM jobs WHERE video_uid = '" +
+                              uid + "' ORDER BY created\"");
+    std::vector<std::string> rows;
+    for (size_t at = 0, eol; (eol = out.find('\n', at)) != std::string::npos; at = eol + 1) {
+      rows.push_back(out.substr(at, eol - at));
+    }
+    return rows;
+  }
+
+  // How many log lines of `event` name the video.
+  int LogCount(const std::string& event, const std::string& uid) {
+    std::string log = server_.log();
+    int n = 0;
+    for (size_t at = 0, eol; (eol = log.find('\n', at)) != std::string::npos; at = eol + 1) {
+      std::string line = log.substr(at, eol - at);
+      n += line.find("\"event\":\"" + event + "\"") != std::string::npos &&
+           line.find(uid) != std::string::npos;
+    }
+    return n;
+  }
+
+  KinoServer server_{KinoServer::Options{{{"KINO_X264_PRESET", "veryfast"}}, {}}};
+  TempDir dir_;
+  std::string input_;
+};
+
+// kill -9 in the middle of an encode: the restarted server takes the job back at once, and
+// the video becomes ready; the job ran to completion once, in its second attempt.
+TEST_F(PipelineJobTest, KilledDuringEncodeStillBecomesReady) {
+  std::string uid = UploadAndWaitForEncoding();
+  ASSERT_FALSE(uid.empty()) << server_.log();
+  server_.Kill9();
+  // The dead process's lease is still there: the job is stuck until someone takes it back.
+  std::vector<std::string> left = Jobs(uid);
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(left[0].rfind("process_video running 1 ", 0), 0u) << left[0];
+
+  ASSERT_TRUE(server_.Restart()) << server_.log();
+  nlohmann::json video = WaitForState(server_, uid, "ready", std::chrono::seconds(240));
+  ASSERT_EQ(video["status"]["state"], "ready") << video.dump();
+  EXPECT_EQ(video["status"]["pctComplete"], "100.000000");
+  EXPECT_EQ(Jobs(uid), std::vector<std::string>({"process_video done 2 -"}));
+  EXPECT_EQ(LogCount("job_started", uid), 2);
+  EXPECT_EQ(LogCount("job_done", uid), 1);
+
+  // The package made after the restart is whole.
+  std::map<int, StreamSpan> streams = Probe(server_.url() + "/" + uid + "/manifest/video.m3u8");
+  ASSERT_NE(First(streams, "video"), nullptr);
+  for (const auto& [index, s] : streams) {
+    EXPECT_NEAR(s.seconds(), 30, 0.1) << s.type << " " << s.width;
+  }
+}
+
+// Deleting a video in the middle of its encode stops the encode for good: no retry, no
+// failure reported on a video that is gone, and none of its files left behind.
+TEST_F(PipelineJobTest, DeletedDuringEncodeIsCancelled) {
+  std::string uid = UploadAndWaitForEncoding();
+  ASSERT_FALSE(uid.empty()) << server_.log();
+  ASSERT_EQ(server_.ApiDelete("/" + uid).status, 200);
+
+  // The encode notices (at its next heartbeat, or when its files vanish) and stops.
+  EXPECT_TRUE(
+      WaitFor([&] { return LogCount("job_cancelled", uid) == 1; }, std::chrono::seconds(30)))
+      << server_.log();
+  EXPECT_EQ(Jobs(uid), std::vector<std::string>(
+                           {"process_video cancelled 1 -", "delete_video_files done 1 -"}));
+  EXPECT_FALSE(std::filesystem::exists(server_.data_dir() + "/data/blobs/videos/" + uid));
+  EXPECT_EQ(LogCount("job_retry", uid), 0) << server_.log();
+  EXPECT_EQ(LogCount("job_failed", uid), 0);
+  EXPECT_EQ(LogCount("job_done", uid), 1);  // delete_video_files
 }
 
 }  // namespace
