@@ -12,6 +12,14 @@
 namespace kino::api {
 namespace {
 
+void FillFromProbe(const media::ProbeInfo& info, domain::Video* video) {
+  video->duration = info.duration_s >= 0 ? std::round(info.duration_s * 1000) / 1000 : -1;
+  video->width = info.width;
+  video->height = info.height;
+}
+
+}  // namespace
+
 std::string_view ReasonCodeFor(media::MediaError error) {
   switch (error) {
     case media::MediaError::kNonVideo:
@@ -25,14 +33,6 @@ std::string_view ReasonCodeFor(media::MediaError error) {
   }
   return domain::kErrUnknown;
 }
-
-void FillFromProbe(const media::ProbeInfo& info, domain::Video* video) {
-  video->duration = info.duration_s >= 0 ? std::round(info.duration_s * 1000) / 1000 : -1;
-  video->width = info.width;
-  video->height = info.height;
-}
-
-}  // namespace
 
 Status MarkVideoFailed(storage::Database& tx, ApiContext& ctx, domain::Video* video,
                        std::string_view code, std::string_view text) {

@@ -6,6 +6,7 @@
 #include "api/context.h"
 #include "common/status.h"
 #include "domain/video.h"
+#include "media/probe.h"
 
 namespace kino::api {
 
@@ -19,6 +20,10 @@ namespace kino::api {
 // The returned Status is about Kino (database, storage), not about the file: a refused file is
 // an OK return with video->state == kError.
 Status FinishUpload(ApiContext& ctx, domain::Video* video);
+
+// Stream's errorReasonCode for a media refusal: ERR_NON_VIDEO, ERR_MALFORMED_VIDEO,
+// ERR_DURATION_TOO_SHORT; ERR_UNKNOWN for kNone.
+std::string_view ReasonCodeFor(media::MediaError error);
 
 // Puts `video` in state error with `code` (one of domain::kErr*) and `text`, and records its
 // webhook event, in `tx`.

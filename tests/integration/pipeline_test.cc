@@ -45,7 +45,7 @@ std::string Capture(const std::string& cmd) {
 // cover (first presentation time to last presentation time plus duration).
 struct StreamSpan {
   std::string type;  // "video", "audio"
-  std::string codec, pix_fmt, avg_frame_rate;
+  std::string codec, pix_fmt, avg_frame_rate, color_transfer;
   int width = 0, height = 0, channels = 0;
   double first = 1e9, end = -1e9;
   double seconds() const { return end - first; }
@@ -55,7 +55,8 @@ struct StreamSpan {
 std::map<int, StreamSpan> Probe(const std::string& input) {
   std::string json = Capture(
       "ffprobe -v error -of json -show_entries "
-      "stream=index,codec_type,codec_name,width,height,pix_fmt,channels,avg_frame_rate:"
+      "stream=index,codec_type,codec_name,width,height,pix_fmt,channels,avg_frame_rate,"
+      "color_transfer:"
       "packet=stream_index,pts_time,duration_time '" +
       input + "'");
   nlohmann::json j = nlohmann::json::parse(json, nullptr, false);
@@ -69,6 +70,7 @@ std::map<int, StreamSpan> Probe(const std::string& input) {
     span.codec = s.value("codec_name", "");
     span.pix_fmt = s.value("pix_fmt", "");
     span.avg_frame_rate = s.value("avg_frame_rate", "");
+    span.color_transfer = s.value("color_transfer", "");
     span.width = s.value("width", 0);
     span.height = s.value("height", 0);
     span.channels = s.value("channels", 0);
@@ -217,6 +219,27 @@ const std::vector<PlayableCase>& PlayableCases() {
        kWide,
        2,
        "60/1"},
+      // Beyond the list: faster than 60 fps (frames are dropped to 60), and HDR10 (PQ,
+      // BT.2020, 10-bit HEVC) tone-mapped to BT.709 8-bit.
+      {"HundredTwentyFps",
+       "fps120.mp4",
+       {"-f lavfi -i testsrc2=size=640x360:rate=120:duration=2 " + kSine + kX264 + kAac + "{out}"},
+       640,
+       360,
+       kWide,
+       2,
+       "60/1"},
+      {"Hdr10Hevc",
+       "hdr.mkv",
+       {kVideo + kSine +
+        "-c:v libx265 -preset ultrafast -pix_fmt yuv420p10le -color_primaries bt2020 "
+        "-color_trc smpte2084 -colorspace bt2020nc -x265-params "
+        "log-level=error:colorprim=bt2020:transfer=smpte2084:colormatrix=bt2020nc " +
+        kAac + "{out}"},
+       640,
+       360,
+       kWide,
+       2},
   };
   return *cases;
 }
@@ -374,6 +397,7 @@ void ExpectManifest(const std::string& url, const PlayableCase& c,
       rungs.push_back({s.width, s.height});
       EXPECT_EQ(s.codec, "h264");
       EXPECT_EQ(s.pix_fmt, "yuv420p");
+      EXPECT_NE(s.color_transfer, "smpte2084");  // HDR is tone-mapped
       EXPECT_NEAR(s.seconds(), source_video->seconds(), 0.1) << s.width << "x" << s.height;
       if (!c.frame_rate.empty()) {
         EXPECT_EQ(s.avg_frame_rate, c.frame_rate);
