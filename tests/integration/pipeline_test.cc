@@ -652,5 +652,35 @@ TEST_F(PipelineJobTest, DeletedDuringEncodeIsCancelled) {
   EXPECT_EQ(LogCount("job_done", uid), 1);  // delete_video_files
 }
 
+// With the copy fast path the video is readyToStream, playable from its copied rendition, while
+// the lower rungs are still encoding; pctComplete then goes on to 100.
+TEST_F(PipelineJobTest, CopiedRenditionIsStreamableBeforeTheLadderIsDone) {
+  std::string mp4 = dir_.Join("long.mp4");
+  ASSERT_TRUE(RunFfmpeg("-i " + input_ + " -c copy " + mp4));
+  std::string uid = UploadFile(server_, mp4);
+  ASSERT_FALSE(uid.empty());
+
+  nlohmann::json early;
+  ASSERT_TRUE(WaitFor([&] {
+    early = server_.ApiGet("/" + uid).Json()["result"];
+    return early.is_object() && early["readyToStream"] == true;
+  }));
+  EXPECT_EQ(early["status"]["state"], "inprogress") << early.dump();
+  EXPECT_LT(std::stod(early["status"]["pctComplete"].get<std::string>()), 100);
+  EXPECT_TRUE(early["readyToStreamAt"].is_string());
+  HttpResponse master = Get(server_.url() + "/" + uid + "/manifest/video.m3u8");
+  EXPECT_EQ(master.Header("cache-control"), "no-cache");  // it will list more renditions
+  std::map<int, StreamSpan> streams =
+      Probe(server_.url() + "/" + uid + "/manifest/v360/index.m3u8");
+  ASSERT_NE(First(streams, "video"), nullptr);
+  EXPECT_NEAR(First(streams, "video")->seconds(), 30, 0.1);
+
+  nlohmann::json done = WaitForState(server_, uid, "ready");
+  EXPECT_EQ(done["status"]["pctComplete"], "100.000000");
+  EXPECT_EQ(done["readyToStreamAt"], early["readyToStreamAt"]);
+  EXPECT_NE(Get(server_.url() + "/" + uid + "/manifest/video.m3u8").body.find("v240/index.m3u8"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace kino::testing
