@@ -644,8 +644,10 @@ TEST_F(PipelineJobTest, DeletedDuringEncodeIsCancelled) {
   EXPECT_TRUE(
       WaitFor([&] { return LogCount("job_cancelled", uid) == 1; }, std::chrono::seconds(30)))
       << server_.log();
-  EXPECT_EQ(Jobs(uid), std::vector<std::string>(
-                           {"process_video cancelled 1 -", "delete_video_files done 1 -"}));
+  const std::vector<std::string> expected = {"process_video cancelled 1 -",
+                                             "delete_video_files done 1 -"};
+  EXPECT_TRUE(WaitFor([&] { return Jobs(uid) == expected; }, std::chrono::seconds(10)))
+      << ::testing::PrintToString(Jobs(uid));
   EXPECT_FALSE(std::filesystem::exists(server_.data_dir() + "/data/blobs/videos/" + uid));
   EXPECT_EQ(LogCount("job_retry", uid), 0) << server_.log();
   EXPECT_EQ(LogCount("job_failed", uid), 0);
