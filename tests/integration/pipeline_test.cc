@@ -539,6 +539,19 @@ TEST_F(PipelineTest, PackageFilesHaveTypesCorsAndCaching) {
   EXPECT_EQ(preflight.Header("access-control-allow-origin"), "*");
   EXPECT_NE(preflight.Header("access-control-allow-methods").find("GET"), std::string::npos);
 
+  // Players fetch byte ranges of segments.
+  HttpResponse part = Get(Delivery(uid, "manifest/v240/seg_00001.m4s"), {{"Range", "bytes=0-99"}});
+  EXPECT_EQ(part.status, 206);
+  EXPECT_EQ(part.body.size(), 100u);
+
+  // Bad thumbnail parameters are a plain 400, never a picture of something else.
+  for (const char* q : {"thumbnail.jpg?width=5000", "thumbnail.jpg?height=0",
+                        "thumbnail.jpg?fit=bogus", "thumbnail.jpg?time=soon",
+                        "thumbnail.gif?duration=0s", "thumbnail.gif?fps=-1", "thumbnail.png"}) {
+    long status = Get(Delivery(uid, std::string("thumbnails/") + q)).status;
+    EXPECT_TRUE(status == 400 || status == 404) << q << " " << status;
+  }
+
   // Files outside the package and unknown videos.
   EXPECT_EQ(Get(Delivery(uid, "manifest/v240/seg_99999.m4s")).status, 404);
   long escape = Get(Delivery(uid, "manifest/v240/..%2f..%2foriginal")).status;
