@@ -1,6 +1,7 @@
-// The media pipeline end to end over real HTTP: every kind of input the issue of "ready to view"
-// is about, made by the ffmpeg program at test time, uploaded to the real server, processed by
-// its job workers, and read back through the delivery paths with ffprobe, as a player would.
+// The media pipeline end to end over real HTTP: every kind of input Kino must make "ready to
+// view" (or refuse), made by the ffmpeg program at test time, uploaded to the real server,
+// processed by its job workers, and read back through the delivery paths with ffprobe, as a player
+// would.
 //
 // One server serves every case (the test ladder is 360,240 with x264 ultrafast); the inputs are
 // made and uploaded once, up front, so that the server encodes while earlier cases are checked.
@@ -219,7 +220,7 @@ const std::vector<PlayableCase>& PlayableCases() {
        kWide,
        2,
        "60/1"},
-      // Beyond the issue's list: faster than 60 fps (frames are dropped to 60), and HDR10 (PQ,
+      // Beyond the list above: faster than 60 fps (frames are dropped to 60), and HDR10 (PQ,
       // BT.2020, 10-bit HEVC) tone-mapped to BT.709 8-bit.
       {"HundredTwentyFps",
        "fps120.mp4",
