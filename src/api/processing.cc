@@ -13,22 +13,6 @@
 namespace kino::api {
 namespace {
 
-// A file libavformat does not know as media at all is "not a video" to the user; a known
-// container that does not decode is a malformed video.
-std::string_view ReasonCodeFor(const media::ProbeResult& probe) {
-  switch (probe.error) {
-    case media::MediaError::kNonVideo:
-      return domain::kErrNonVideo;
-    case media::MediaError::kTooShort:
-      return domain::kErrDurationTooShort;
-    case media::MediaError::kMalformed:
-      return probe.info.recognised ? domain::kErrMalformedVideo : domain::kErrNonVideo;
-    case media::MediaError::kNone:
-      break;
-  }
-  return domain::kErrUnknown;
-}
-
 void FillFromProbe(const media::ProbeInfo& info, domain::Video* video) {
   video->duration = info.duration_s >= 0 ? std::round(info.duration_s * 1000) / 1000 : -1;
   video->width = info.width;
@@ -40,7 +24,7 @@ std::string RefusalReason(const media::ProbeResult& probe, const domain::Video& 
                           std::string* text) {
   if (probe.error != media::MediaError::kNone) {
     *text = probe.error_text;
-    return std::string(ReasonCodeFor(probe));
+    return std::string(ReasonCodeFor(probe.error, probe.info.recognised));
   }
   if (video.max_duration_seconds &&
       video.duration > static_cast<double>(*video.max_duration_seconds)) {
@@ -52,6 +36,22 @@ std::string RefusalReason(const media::ProbeResult& probe, const domain::Video& 
 }
 
 }  // namespace
+
+// A file libavformat does not know as media at all is "not a video" to the user; a known
+// container that does not decode is a malformed video.
+std::string_view ReasonCodeFor(media::MediaError error, bool recognised) {
+  switch (error) {
+    case media::MediaError::kNonVideo:
+      return domain::kErrNonVideo;
+    case media::MediaError::kTooShort:
+      return domain::kErrDurationTooShort;
+    case media::MediaError::kMalformed:
+      return recognised ? domain::kErrMalformedVideo : domain::kErrNonVideo;
+    case media::MediaError::kNone:
+      break;
+  }
+  return domain::kErrUnknown;
+}
 
 Status MarkVideoFailed(storage::Database& tx, ApiContext& ctx, domain::Video* video,
                        std::string_view code, std::string_view text) {

@@ -6,6 +6,7 @@
 #include "api/context.h"
 #include "common/status.h"
 #include "domain/video.h"
+#include "media/probe.h"
 
 namespace kino::api {
 
@@ -23,6 +24,11 @@ namespace kino::api {
 // its bytes arrived; its files are removed then. `notify_refusal` false records no webhook
 // event for a refused file (a basic upload answers the refusal itself and keeps no video).
 Status FinishUpload(ApiContext& ctx, domain::Video* video, bool notify_refusal = true);
+
+// Stream's errorReasonCode for a media refusal: ERR_NON_VIDEO, ERR_MALFORMED_VIDEO,
+// ERR_DURATION_TOO_SHORT; ERR_UNKNOWN for kNone. A malformed file in a container libavformat
+// does not recognise at all (`recognised` false) is ERR_NON_VIDEO to the user.
+std::string_view ReasonCodeFor(media::MediaError error, bool recognised = true);
 
 // Puts `video` in state error with `code` (one of domain::kErr*) and `text`, and records its
 // webhook event, in `tx`.

@@ -142,7 +142,8 @@ class ProcessVideoHandler : public jobs::JobHandler {
     }
     KINO_RETURN_IF_ERROR(ctx_.db->Transact([&](storage::Database& tx) -> Status {
       KINO_ASSIGN_OR_RETURN(domain::Video v, domain::VideoRepository::GetByUid(tx, uid));
-      return api::MarkVideoFailed(tx, ctx_, &v, domain::kErrMalformedVideo, status.message());
+      return api::MarkVideoFailed(tx, ctx_, &v, api::ReasonCodeFor(media::RefusalOf(status)),
+                                  status.message());
     }));
     log::Info("video_failed", status.message(), {{"video_uid", uid}});
     return jobs::JobOutcome::kDone;

@@ -117,12 +117,15 @@ Status JobQueue::Defer(const Job& job, int64_t delay_micros) {
 Result<bool> JobQueue::Fail(const Job& job, std::string_view error) {
   int64_t now = NowMicros();
   bool retry = job.attempts < job.max_attempts;
-  KINO_RETURN_IF_ERROR(
+  KINO_ASSIGN_OR_RETURN(
+      int64_t changed,
       db_->Exec("UPDATE jobs SET state = $3, lease_owner = NULL, last_error = $4, run_at = $5, "
                 "updated = $6 WHERE id = $1 AND lease_owner = $2 AND state = 'running'",
                 {Text(job.id), Text(job.lease_owner), Text(retry ? "queued" : "failed"),
-                 Text(error.substr(0, 2000)), Int(now + BackoffMicros(job.attempts)), Int(now)})
-          .status());
+                 Text(error.substr(0, 2000)), Int(now + BackoffMicros(job.attempts)), Int(now)}));
+  if (changed == 0) {
+    return FailedPrecondition("job " + job.id + " is no longer leased by this worker");
+  }
   return retry;
 }
 

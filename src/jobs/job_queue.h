@@ -72,7 +72,9 @@ class JobQueue {
   // Runs the job again after `delay` without counting an attempt (waiting on another job).
   Status Defer(const Job& job, int64_t delay_micros);
   // Records a failed attempt. Returns true when the job will be retried, false when it has
-  // used its attempts and is failed for good.
+  // used its attempts and is failed for good. FailedPrecondition when the job is no longer
+  // this owner's (cancelled, or taken by another worker): nothing is recorded, and the
+  // attempt is neither retried nor given up on by this worker.
   Result<bool> Fail(const Job& job, std::string_view error);
 
   // Returns leases held by `owner` to the queue (graceful shutdown).

@@ -82,6 +82,9 @@ TEST_F(JobQueueTest, CancelForVideoStopsQueuedAndRunningJobs) {
   ASSERT_TRUE(JobQueue::CancelForVideo(*db_, "video1").ok());
   EXPECT_EQ(*q.CountInState("cancelled"), 2);
   EXPECT_EQ(q.Heartbeat(**running).code(), StatusCode::kFailedPrecondition);
+  // Its worker's failing attempt (the files went away) is neither retried nor failed.
+  EXPECT_EQ(q.Fail(**running, "writing failed").status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(*q.CountInState("cancelled"), 2);
 }
 
 TEST_F(JobQueueTest, ReleaseAllRequeuesWithoutCountingAnAttempt) {

@@ -149,24 +149,36 @@ void WorkerPool::RunOne(Job job) {
   } else if (stopping_.load() && outcome.status().code() == StatusCode::kCancelled) {
     outcome_name = "interrupted";  // ReleaseAll() hands it back on the way out.
   } else {
-    Job final_try = job;
-    if (Permanent(outcome.status())) {
-      final_try.max_attempts = final_try.attempts;
-    }
-    auto retried = queue_->Fail(final_try, outcome.status().ToString());
-    bool will_retry = retried.ok() && *retried;
-    outcome_name = will_retry ? "retry" : "failed";
-    log::Warn(will_retry ? "job_retry" : "job_failed", outcome.status().ToString(),
-              {{"job_id", job.id}, {"kind", job.kind}, {"video_uid", job.video_uid}});
-    if (!will_retry && it != handlers_.end() && outcome.status().code() != StatusCode::kCancelled) {
-      it->second->OnGiveUp(job, outcome.status());
-    }
+    outcome_name =
+        RecordFailure(job, outcome.status(), it == handlers_.end() ? nullptr : it->second.get());
   }
   JobsCounter().Increment({{"kind", job.kind}, {"outcome", outcome_name}});
   if (outcome_name == "done") {
     log::Info("job_done", "job finished",
               {{"job_id", job.id}, {"kind", job.kind}, {"video_uid", job.video_uid}});
   }
+}
+
+std::string WorkerPool::RecordFailure(const Job& job, const Status& status, JobHandler* handler) {
+  Job final_try = job;
+  if (Permanent(status)) {
+    final_try.max_attempts = final_try.attempts;
+  }
+  auto retried = queue_->Fail(final_try, status.ToString());
+  if (retried.status().code() == StatusCode::kFailedPrecondition) {
+    // Cancelled (its video was deleted) or taken over after a stall: the attempt's error is
+    // a consequence, not this worker's to retry or to give up on.
+    log::Info("job_cancelled", status.ToString(),
+              {{"job_id", job.id}, {"kind", job.kind}, {"video_uid", job.video_uid}});
+    return "cancelled";
+  }
+  bool will_retry = retried.ok() && *retried;
+  log::Warn(will_retry ? "job_retry" : "job_failed", status.ToString(),
+            {{"job_id", job.id}, {"kind", job.kind}, {"video_uid", job.video_uid}});
+  if (!will_retry && handler != nullptr && status.code() != StatusCode::kCancelled) {
+    handler->OnGiveUp(job, status);
+  }
+  return will_retry ? "retry" : "failed";
 }
 
 void WorkerPool::HeartbeatLoop() {

@@ -85,6 +85,9 @@ class WorkerPool {
 
   void WorkerLoop(const Lane& lane, int index);
   void RunOne(Job job);
+  // Records a failed attempt and gives up on the job when it is out of attempts. Returns the
+  // outcome's name: "retry", "failed", or "cancelled" when the job is no longer this pool's.
+  std::string RecordFailure(const Job& job, const Status& status, JobHandler* handler);
   void HeartbeatLoop();
   bool WaitForWork(std::chrono::milliseconds timeout);
 
