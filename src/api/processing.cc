@@ -24,7 +24,7 @@ std::string RefusalReason(const media::ProbeResult& probe, const domain::Video& 
                           std::string* text) {
   if (probe.error != media::MediaError::kNone) {
     *text = probe.error_text;
-    return std::string(ReasonCodeFor(probe.error, probe.info.recognised));
+    return std::string(ReasonCodeFor(probe.error, probe.info.text));
   }
   if (video.max_duration_seconds &&
       video.duration > static_cast<double>(*video.max_duration_seconds)) {
@@ -37,16 +37,14 @@ std::string RefusalReason(const media::ProbeResult& probe, const domain::Video& 
 
 }  // namespace
 
-// A file libavformat does not know as media at all is "not a video" to the user; a known
-// container that does not decode is a malformed video.
-std::string_view ReasonCodeFor(media::MediaError error, bool recognised) {
+std::string_view ReasonCodeFor(media::MediaError error, bool text) {
   switch (error) {
     case media::MediaError::kNonVideo:
       return domain::kErrNonVideo;
     case media::MediaError::kTooShort:
       return domain::kErrDurationTooShort;
     case media::MediaError::kMalformed:
-      return recognised ? domain::kErrMalformedVideo : domain::kErrNonVideo;
+      return text ? domain::kErrNonVideo : domain::kErrMalformedVideo;
     case media::MediaError::kNone:
       break;
   }

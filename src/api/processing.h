@@ -26,9 +26,10 @@ namespace kino::api {
 Status FinishUpload(ApiContext& ctx, domain::Video* video, bool notify_refusal = true);
 
 // Stream's errorReasonCode for a media refusal: ERR_NON_VIDEO, ERR_MALFORMED_VIDEO,
-// ERR_DURATION_TOO_SHORT; ERR_UNKNOWN for kNone. A malformed file in a container libavformat
-// does not recognise at all (`recognised` false) is ERR_NON_VIDEO to the user.
-std::string_view ReasonCodeFor(media::MediaError error, bool recognised = true);
+// ERR_DURATION_TOO_SHORT; ERR_UNKNOWN for kNone. A file no demuxer accepts is
+// ERR_MALFORMED_VIDEO (damaged or cut media, random bytes), unless it is text (`text`: a
+// document or a web page), which is ERR_NON_VIDEO to the user.
+std::string_view ReasonCodeFor(media::MediaError error, bool text = false);
 
 // Puts `video` in state error with `code` (one of domain::kErr*) and `text`, and records its
 // webhook event, in `tx`.

@@ -7,6 +7,7 @@ extern "C" {
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <vector>
 
@@ -27,6 +28,31 @@ ProbeResult Fail(MediaError error, std::string text, ProbeInfo info = {}) {
   result.error_text = std::move(text);
   result.info = std::move(info);
   return result;
+}
+
+// True when the first bytes of the file read as text: no NUL byte and almost nothing but
+// printable characters and white space (UTF-8 continuation bytes count as printable). A file
+// no demuxer accepts is then a document or a web page, not damaged media.
+bool StartsWithText(const std::string& path) {
+  constexpr size_t kSniffBytes = 4096;
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) {
+    return false;
+  }
+  unsigned char buf[kSniffBytes];
+  size_t n = std::fread(buf, 1, sizeof(buf), f);
+  std::fclose(f);
+  size_t odd = 0;
+  for (size_t i = 0; i < n; ++i) {
+    unsigned char c = buf[i];
+    if (c == 0) {
+      return false;
+    }
+    if (c < 0x20 && c != '\n' && c != '\r' && c != '\t' && c != '\f') {
+      ++odd;
+    }
+  }
+  return n > 0 && odd * 100 <= n;  // at most 1 % control characters
 }
 
 // Single images are read by the image2 demuxer or one of the "<codec>_pipe" demuxers.
@@ -205,12 +231,15 @@ ProbeResult ProbeFile(const std::string& path) {
   AVFormatContext* raw = nullptr;
   int err = avformat_open_input(&raw, path.c_str(), nullptr, nullptr);
   if (err < 0) {
-    return Fail(MediaError::kMalformed, AvStatus(err, "avformat_open_input").message());
+    ProbeInfo unknown;
+    unknown.text = StartsWithText(path);
+    return Fail(MediaError::kMalformed, AvStatus(err, "avformat_open_input").message(), unknown);
   }
   AvInputPtr ctx(raw);
   ProbeInfo info;
   info.container = ctx->iformat->name;
   if (ctx->probe_score < kMinProbeScore) {
+    info.text = StartsWithText(path);
     return Fail(MediaError::kMalformed, "container not recognised with confidence", info);
   }
   info.recognised = true;

@@ -31,6 +31,7 @@ std::string_view MediaErrorName(MediaError error);
 struct ProbeInfo {
   std::string container;        // libavformat's demuxer name, e.g. "mov,mp4,m4a,3gp,3g2,mj2"
   bool recognised = false;      // libavformat knew the container with confidence
+  bool text = false;            // not recognised, and the first bytes are text (a document)
   double duration_s = -1;       // container duration, else the longest stream; -1 if unknown
   int width = -1, height = -1;  // display size: sample aspect ratio and rotation applied
   int coded_width = -1, coded_height = -1;  // size of the decoded pictures
