@@ -14,7 +14,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # test and benchmark tools: media made at test time, servers the tests start, clients
   ffmpeg postgresql nginx-light wrk curl jq chromium
-  libmaxmind-db-writer-perl mmdb-bin procps psmisc
+  libmaxmind-db-writer-perl mmdb-bin procps psmisc sqlite3 openssl python3
 )
 
 missing=()

@@ -17,41 +17,18 @@
 namespace kino::testing {
 namespace {
 
-// Runs a shell command and returns its stdout ("" when it failed to start).
-std::string Capture(const std::string& cmd) {
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) {
-    return out;
-  }
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) {
-    out.append(buf, n);
-  }
-  pclose(p);
-  return out;
-}
-
-void WriteFile(const std::string& path, const std::string& bytes) {
-  FILE* f = fopen(path.c_str(), "wb");
-  ASSERT_NE(f, nullptr) << path;
-  fwrite(bytes.data(), 1, bytes.size(), f);
-  fclose(f);
-}
-
 // ffprobe's view of a file: streams (codec_type, codec_name, duration) and the format.
 nlohmann::json Probe(const std::string& path) {
   return nlohmann::json::parse(
-      Capture("ffprobe -v error -show_entries format=duration,format_name:stream=codec_type,"
-              "codec_name,duration -of json '" +
-              path + "'"),
+      CaptureCommand("ffprobe -v error -show_entries format=duration,format_name:stream=codec_type,"
+                     "codec_name,duration -of json '" +
+                     path + "'"),
       nullptr, false);
 }
 
 // The top-level boxes in the order ffprobe's MP4 demuxer meets them ("ftyp", "moov", ...).
 std::vector<std::string> TopLevelBoxes(const std::string& path) {
-  std::string trace = Capture("ffprobe -v trace '" + path + "' 2>&1");
+  std::string trace = CaptureCommand("ffprobe -v trace '" + path + "' 2>&1");
   std::regex box("type:'([a-z0-9 ]{4})' parent:'root'");
   std::vector<std::string> out;
   for (std::sregex_iterator it(trace.begin(), trace.end(), box), end; it != end; ++it) {
@@ -91,10 +68,10 @@ double StreamDuration(const nlohmann::json& probe, const std::string& type) {
 
 // The SHA-256 of a file by programs other than Kino: lowercase hex and RFC 9530's base64.
 std::string Sha256Hex(const std::string& path) {
-  return Capture("sha256sum '" + path + "' | cut -c1-64 | tr -d '\\n'");
+  return CaptureCommand("sha256sum '" + path + "' | cut -c1-64 | tr -d '\\n'");
 }
 std::string Sha256Base64(const std::string& path) {
-  std::string b64 = Capture("openssl dgst -sha256 -binary '" + path + "' | base64 -w0");
+  std::string b64 = CaptureCommand("openssl dgst -sha256 -binary '" + path + "' | base64 -w0");
   return b64;
 }
 
@@ -366,7 +343,7 @@ TEST_F(DownloadsTest, ErroredVideoIs424WithItsOwnCodeAndOnDelivery) {
 TEST_F(DownloadsTest, DefaultMp4IsMoovFirstH264AacOfTheVideosDuration) {
   std::string path = Fetch("default.mp4");
   std::vector<std::string> boxes = TopLevelBoxes(path);
-  ASSERT_LT(IndexOf(boxes, "moov"), boxes.size()) << Capture("ffprobe -v trace " + path);
+  ASSERT_LT(IndexOf(boxes, "moov"), boxes.size()) << CaptureCommand("ffprobe -v trace " + path);
   EXPECT_LT(IndexOf(boxes, "moov"), IndexOf(boxes, "mdat"));
   nlohmann::json probe = Probe(path);
   EXPECT_EQ(Codecs(probe, "video"), std::vector<std::string>{"h264"}) << probe;
@@ -794,10 +771,10 @@ class DownloadWebhookTest : public DownloadLifecycleTest {
  protected:
   // The outbox rows of a video: kind and parsed body, in sequence order.
   std::vector<std::pair<std::string, nlohmann::json>> Events(const std::string& uid) {
-    std::string out = Capture("sqlite3 -readonly -json '" + server_.data_dir() +
-                              "/data/kino.db' \"SELECT kind, body FROM webhook_events WHERE "
-                              "video_uid = '" +
-                              uid + "' ORDER BY seq\"");
+    std::string out = CaptureCommand("sqlite3 -readonly -json '" + server_.data_dir() +
+                                     "/data/kino.db' \"SELECT kind, body FROM webhook_events WHERE "
+                                     "video_uid = '" +
+                                     uid + "' ORDER BY seq\"");
     std::vector<std::pair<std::string, nlohmann::json>> events;
     nlohmann::json rows = nlohmann::json::parse(out.empty() ? "[]" : out, nullptr, false);
     for (const auto& row : rows) {
@@ -955,7 +932,7 @@ TEST(DownloadCrashTest, KillDuringGenerationThenRestartBecomesReady) {
   EXPECT_EQ(Codecs(probe, "video"), std::vector<std::string>{"h264"});
   EXPECT_NEAR(StreamDuration(probe, "video"), 20.0, 0.1);
   // Nothing of the killed run is left in the work directory.
-  EXPECT_TRUE(Capture("ls " + server.data_dir() + "/data/tmp 2>/dev/null").empty());
+  EXPECT_TRUE(CaptureCommand("ls " + server.data_dir() + "/data/tmp 2>/dev/null").empty());
 }
 
 }  // namespace

@@ -27,21 +27,6 @@ namespace {
 
 // ---- running programs ----------------------------------------------------------------------
 
-// Runs a shell command and returns its stdout ("" when it fails).
-std::string Capture(const std::string& cmd) {
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) {
-    return out;
-  }
-  char buf[8192];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) {
-    out.append(buf, n);
-  }
-  return pclose(p) == 0 ? out : "";
-}
-
 // What ffprobe finds in a file or URL: per stream, its kind and size, and the span its packets
 // cover (first presentation time to last presentation time plus duration).
 struct StreamSpan {
@@ -54,13 +39,15 @@ struct StreamSpan {
 
 // Streams by index; empty when ffprobe cannot read `input`.
 std::map<int, StreamSpan> Probe(const std::string& input) {
-  std::string json = Capture(
+  int exit_code = 0;
+  std::string json = CaptureCommand(
       "ffprobe -v error -of json -show_entries "
       "stream=index,codec_type,codec_name,width,height,pix_fmt,channels,avg_frame_rate,"
       "color_transfer:"
       "packet=stream_index,pts_time,duration_time '" +
-      input + "'");
-  nlohmann::json j = nlohmann::json::parse(json, nullptr, false);
+          input + "'",
+      &exit_code);
+  nlohmann::json j = nlohmann::json::parse(exit_code == 0 ? json : "", nullptr, false);
   std::map<int, StreamSpan> spans;
   if (!j.is_object() || !j["streams"].is_array()) {
     return spans;
@@ -592,10 +579,10 @@ class PipelineJobTest : public ::testing::Test {
 
   // Rows of the jobs table of `uid` as "kind state attempts", by creation.
   std::vector<std::string> Jobs(const std::string& uid) {
-    std::string out = Capture("sqlite3 -separator ' ' '" + server_.data_dir() +
-                              "/data/kino.db' \"SELECT kind, state, attempts, "
-                              "coalesce(lease_owner, '-') FROM jobs WHERE video_uid = '" +
-                              uid + "' ORDER BY created\"");
+    std::string out = CaptureCommand("sqlite3 -separator ' ' '" + server_.data_dir() +
+                                     "/data/kino.db' \"SELECT kind, state, attempts, "
+                                     "coalesce(lease_owner, '-') FROM jobs WHERE video_uid = '" +
+                                     uid + "' ORDER BY created\"");
     std::vector<std::string> rows;
     for (size_t at = 0, eol; (eol = out.find('\n', at)) != std::string::npos; at = eol + 1) {
       rows.push_back(out.substr(at, eol - at));

@@ -23,23 +23,6 @@ std::string Binary() {
   return env != nullptr ? env : "build/kino";
 }
 
-// Runs a command and returns its stdout and exit code.
-std::string Capture(const std::string& cmd, int* exit_code) {
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) {
-    *exit_code = -1;
-    return out;
-  }
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) {
-    out.append(buf, n);
-  }
-  *exit_code = pclose(p);
-  return out;
-}
-
 class PostgresTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -126,9 +109,10 @@ TEST_F(PostgresTest, TokensCommandUsesTheDatabaseUrl) {
   auto a = Node("a");
   ASSERT_TRUE(a->Start()) << a->log();
   int code = 0;
-  std::string out = Capture("env -u KINO_DATA_DIR " + Binary() + " tokens list --database-url '" +
-                                schema_->url() + "' --data " + shared_.Join("cli"),
-                            &code);
+  std::string out =
+      CaptureCommand("env -u KINO_DATA_DIR " + Binary() + " tokens list --database-url '" +
+                         schema_->url() + "' --data " + shared_.Join("cli"),
+                     &code);
   EXPECT_EQ(code, 0) << out;
   EXPECT_NE(out.find("KINO_API_TOKEN"), std::string::npos) << out;
   EXPECT_NE(out.find(kTestAccount), std::string::npos) << out;

@@ -26,29 +26,10 @@ namespace {
 
 // ---- tokens made with the openssl program ----
 
-std::string RunCommand(const std::string& cmd) {
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) {
-    return out;
-  }
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) {
-    out.append(buf, n);
-  }
-  pclose(p);
-  return out;
-}
-
-void WriteFile(const std::string& path, const std::string& data) {
-  std::ofstream(path, std::ios::binary) << data;
-}
-
 // `openssl dgst` over `input` with extra arguments (-sign KEY, or an HMAC key).
 std::string OpensslDigest(const TempDir& dir, const std::string& input, const std::string& args) {
   WriteFile(dir.Join("input"), input);
-  return RunCommand("openssl dgst -sha256 -binary " + args + " " + dir.Join("input"));
+  return CaptureCommand("openssl dgst -sha256 -binary " + args + " " + dir.Join("input"));
 }
 
 std::string Compact(const std::string& header, const std::string& payload) {
@@ -119,8 +100,8 @@ UserKey CreateKey(const KinoServer& server, const TempDir& dir) {
   key.pem_path = dir.Join(key.id + ".pem");
   key.public_pem_path = dir.Join(key.id + ".pub");
   WriteFile(key.pem_path, Base64Decode(r.value("pem", "")).value_or(""));
-  RunCommand("openssl rsa -in " + key.pem_path + " -pubout -out " + key.public_pem_path +
-             " 2>/dev/null");
+  CaptureCommand("openssl rsa -in " + key.pem_path + " -pubout -out " + key.public_pem_path +
+                 " 2>/dev/null");
   return key;
 }
 
@@ -174,7 +155,7 @@ class SignedUrlTest : public ::testing::Test {
   static void SetUpTestSuite() {
     dir_ = new TempDir();
     std::string mmdb = dir_->Join("test.mmdb");
-    RunCommand("perl " + SourceDir() + "/src/auth/testdata/make_test_mmdb.pl " + mmdb);
+    CaptureCommand("perl " + SourceDir() + "/src/auth/testdata/make_test_mmdb.pl " + mmdb);
     server_ = new KinoServer(KinoServer::Options{{{"KINO_GEOIP_DB", mmdb},
                                                   {"KINO_TRUSTED_PROXIES", "127.0.0.1"},
                                                   {"KINO_LOG_LEVEL", "debug"}},

@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -91,6 +92,14 @@ bool MakeTestVideo(const std::string& path, double seconds = 2,
 
 // Reads a whole file ("" when missing).
 std::string ReadFile(const std::string& path);
+
+// Writes `bytes` to `path`, replacing it. False when it could not.
+bool WriteFile(const std::string& path, std::string_view bytes);
+
+// Runs `cmd` with /bin/sh (tests only: the ffmpeg, ffprobe and openssl programs) and returns its
+// standard output, "" when it could not start. Its exit status goes to *exit_code when given
+// (-1 when it could not start).
+std::string CaptureCommand(const std::string& cmd, int* exit_code = nullptr);
 
 // Uploads `path` with a basic multipart upload and returns the video's uid ("" on failure).
 std::string UploadFile(const KinoServer& server, const std::string& path);
