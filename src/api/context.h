@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "api/http_types.h"
+#include "api/row_cache.h"
 #include "common/status.h"
 #include "storage/blob_store.h"
 #include "storage/database.h"
@@ -49,6 +50,8 @@ struct ApiContext {
   // Wakes the job workers after a transaction that enqueued a job has committed.
   std::function<void()> wake_workers;
   ApiSettings settings;
+  // The delivery paths' copies of video and download rows.
+  std::shared_ptr<RowCache> rows = std::make_shared<RowCache>();
 };
 
 // The account a request may act on: the path's account id, if the request's credentials

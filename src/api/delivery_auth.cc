@@ -97,8 +97,8 @@ Status CheckOrigin(const domain::Video& video, const Request& req, DeliveryKind 
 }
 
 Result<DeliveryGrant> AuthorizeUid(ApiContext& ctx, std::string_view uid) {
-  KINO_ASSIGN_OR_RETURN(domain::Video video, domain::VideoRepository::GetByUid(*ctx.db, uid));
-  if (video.require_signed_urls) {
+  KINO_ASSIGN_OR_RETURN(std::shared_ptr<const domain::Video> video, ctx.rows->Video(*ctx.db, uid));
+  if (video->require_signed_urls) {
     return Unauthenticated("this video requires a signed URL", domain::kErrSignedUrlRequired);
   }
   return DeliveryGrant{std::move(video), "", 0};
@@ -114,10 +114,10 @@ Result<DeliveryGrant> AuthorizeToken(ApiContext& ctx, const Request& req, std::s
   check.client = ClientAddress(ctx.settings, req);
   check.geo = ctx.settings.geoip_db.empty() ? nullptr : GeoIp(ctx.settings.geoip_db);
 
-  std::optional<domain::Video> video;
+  std::shared_ptr<const domain::Video> video;
   auth::KeyLookup keys = [&ctx](std::string_view kid) { return LookUpKey(*ctx.db, kid); };
   auth::VideoOwnerLookup owner_of = [&ctx, &video](std::string_view uid) -> Result<std::string> {
-    KINO_ASSIGN_OR_RETURN(video, domain::VideoRepository::GetByUid(*ctx.db, uid));
+    KINO_ASSIGN_OR_RETURN(video, ctx.rows->Video(*ctx.db, uid));
     return video->account_id;
   };
   Result<auth::TokenClaims> claims = auth::VerifySignedUrlToken(check, keys, owner_of);
@@ -133,7 +133,7 @@ Result<DeliveryGrant> AuthorizeToken(ApiContext& ctx, const Request& req, std::s
     }
     return claims.status();
   }
-  return DeliveryGrant{std::move(*video), std::string(token), claims->exp};
+  return DeliveryGrant{std::move(video), std::string(token), claims->exp};
 }
 
 }  // namespace
@@ -148,7 +148,7 @@ Result<DeliveryGrant> AuthorizeDelivery(ApiContext& ctx, const Request& req, std
   if (!grant.ok()) {
     return grant;
   }
-  KINO_RETURN_IF_ERROR(CheckOrigin(grant->video, req, kind));
+  KINO_RETURN_IF_ERROR(CheckOrigin(*grant->video, req, kind));
   return grant;
 }
 

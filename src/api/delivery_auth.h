@@ -47,7 +47,7 @@ enum class DeliveryKind {
 };
 
 struct DeliveryGrant {
-  domain::Video video;
+  std::shared_ptr<const domain::Video> video;  // never null; shared with ApiContext::rows
   // The signed token when the request used one, so that URLs inside a manifest can carry it;
   // empty for a bare uid.
   std::string token;

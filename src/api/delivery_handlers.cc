@@ -218,7 +218,7 @@ Result<DeliveryGrant> AuthorizedGrant(ApiContext& ctx, const Request& req, const
                                       DeliveryKind kind) {
   KINO_ASSIGN_OR_RETURN(DeliveryGrant grant,
                         AuthorizeDelivery(ctx, req, Param(params, "id"), kind));
-  if (grant.video.state == domain::VideoState::kError) {
+  if (grant.video->state == domain::VideoState::kError) {
     return FailedPrecondition("the video failed to process", domain::kErrVideoFailed);
   }
   return grant;
@@ -281,7 +281,8 @@ Result<std::string> DispositionFor(const Request& req, const domain::Video& vide
 
 Result<ServedFile> DownloadFile(ApiContext& ctx, const Request& req, const domain::Video& video,
                                 domain::DownloadType type) {
-  KINO_ASSIGN_OR_RETURN(auto download, domain::DownloadRepository::Get(*ctx.db, video.uid, type));
+  KINO_ASSIGN_OR_RETURN(std::shared_ptr<const domain::Download> download,
+                        ctx.rows->Download(*ctx.db, video.uid, type));
   if (!download || download->status != domain::DownloadStatus::kReady) {
     return NotFound(download ? "the download is not ready yet"
                              : "the download was not created; POST .../downloads first",
@@ -310,7 +311,7 @@ Response ServeDownload(ApiContext& ctx, const Request& req, const PathParams& pa
   if (!grant.ok()) {
     return DeliveryError(grant.status(), req);
   }
-  auto file = DownloadFile(ctx, req, grant->video, *type);
+  auto file = DownloadFile(ctx, req, *grant->video, *type);
   if (!file.ok()) {
     return DeliveryError(file.status(), req);
   }
@@ -397,7 +398,7 @@ Response ServePackage(ApiContext& ctx, const Request& req, const PathParams& par
   if (!grant.ok()) {
     return DeliveryError(grant.status(), req);
   }
-  auto file = PackageFile(ctx, grant->video, Param(params, "rendition"), name);
+  auto file = PackageFile(ctx, *grant->video, Param(params, "rendition"), name);
   if (!file.ok()) {
     return DeliveryError(file.status(), req);
   }
@@ -530,8 +531,9 @@ std::string ThumbnailKey(const std::string& uid, const media::ThumbnailRequest& 
          (gif ? ".gif" : ".jpg");
 }
 
-// Decoding is CPU-heavy and runs on the HTTP thread: only a few at once; the rest are told to
-// come back (503 + Retry-After) rather than queueing up behind them.
+// Decoding is CPU-heavy (the server runs thumbnail routes on its blocking pool, off the I/O
+// threads): only a few at once; the rest are told to come back (503 + Retry-After) rather than
+// queueing up behind them.
 class ThumbnailSlots {
  public:
   bool TryAcquire() {
@@ -606,7 +608,7 @@ Response ServeThumbnail(ApiContext& ctx, const Request& req, const PathParams& p
   if (!grant.ok()) {
     return DeliveryError(grant.status(), req);
   }
-  auto served = ThumbnailFile(ctx, req, grant->video, file == "thumbnail.gif");
+  auto served = ThumbnailFile(ctx, req, *grant->video, file == "thumbnail.gif");
   if (!served.ok()) {
     Response r = DeliveryError(served.status(), req);
     if (r.status == 503) {
@@ -648,7 +650,7 @@ void RegisterDeliveryRoutes(Router& router, ApiContext& ctx) {
   router.Add("GET", "/:id/downloads/:file", downloads);
   router.Add("GET", "/:id/manifest/:file", package);
   router.Add("GET", "/:id/manifest/:rendition/:file", package);
-  router.Add("GET", "/:id/thumbnails/:file", thumbnail);
+  router.AddBlocking("GET", "/:id/thumbnails/:file", thumbnail);
 }
 
 }  // namespace kino::api

@@ -26,6 +26,11 @@ void Router::Add(std::string method, std::string pattern, Handler handler) {
   routes_.push_back(std::move(r));
 }
 
+void Router::AddBlocking(std::string method, std::string pattern, Handler handler) {
+  Add(std::move(method), std::move(pattern), std::move(handler));
+  routes_.back().blocking = true;
+}
+
 void Router::AddStream(std::string method, std::string pattern, StreamHandler handler) {
   Route r;
   r.method = std::move(method);

@@ -34,6 +34,7 @@ struct Route {
   std::vector<std::string> segments;
   Handler handler;
   StreamHandler stream_handler;
+  bool blocking = false;  // the handler may block for long: the server runs it off its I/O threads
 };
 
 struct RouteMatch {
@@ -47,6 +48,9 @@ class Router {
  public:
   void Add(std::string method, std::string pattern, Handler handler);
   void AddStream(std::string method, std::string pattern, StreamHandler handler);
+  // A buffered handler that may block for a long time (decoding media): the server runs it on
+  // a separate pool so that the other connections of its I/O thread keep being served.
+  void AddBlocking(std::string method, std::string pattern, Handler handler);
   RouteMatch Match(std::string_view method, const std::vector<std::string>& segments) const;
 
  private:

@@ -2,6 +2,7 @@
 #include "api/server.h"
 
 #include <atomic>
+#include <cstdio>
 #include <limits>
 #include <list>
 #include <mutex>
@@ -39,6 +40,8 @@ using boost::system::error_code;
 constexpr size_t kHeaderLimit = 16 * 1024;
 constexpr size_t kSendfileChunk = 1 << 20;
 constexpr size_t kBodyReadReserve = 128 * 1024;
+// Threads for routes added with Router::AddBlocking (thumbnail decoding).
+constexpr int kBlockingThreads = 2;
 // Lingering close: after answering a request whose body was not read (an early 4xx), the rest
 // of the body is read and dropped for a while before closing, so that the close does not
 // reset the connection under a client still sending and the client sees the answer.
@@ -80,6 +83,24 @@ metrics::Gauge& InFlightGauge() {
   static metrics::Gauge& g =
       metrics::GetGauge("kino_http_in_flight_requests", "Requests being served now.");
   return g;
+}
+
+// 16 hex digits, unique within the process: a counter from a random start, mixed (splitmix64,
+// a bijection) so that ids do not look sequential. Ids only name requests in logs; no random
+// bytes from the kernel are spent per request.
+std::string NextRequestId() {
+  static std::atomic<uint64_t> counter = [] {
+    uint64_t start = 0;
+    RandomBytes(&start, sizeof(start));
+    return start;
+  }();
+  uint64_t z = counter.fetch_add(1, std::memory_order_relaxed) + 0x9e3779b97f4a7c15ull;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  z ^= z >> 31;
+  char out[17];
+  std::snprintf(out, sizeof(out), "%016llx", static_cast<unsigned long long>(z));
+  return std::string(out, 16);
 }
 
 bool IsApiPath(std::string_view path) {
@@ -180,9 +201,10 @@ class Server::Impl {
   Impl(ServerOptions options, const Router* router)
       : options_(std::move(options)),
         router_(router),
-        io_(options_.threads),
-        acceptor_(io_),
-        signals_(io_, SIGINT, SIGTERM) {}
+        loops_(MakeLoops(options_.threads)),
+        acceptor_(*loops_[0]),
+        signals_(*loops_[0], SIGINT, SIGTERM),
+        blocking_pool_(kBlockingThreads) {}
 
   Result<std::string> Listen() {
     std::string host = options_.listen;
@@ -232,22 +254,45 @@ class Server::Impl {
         on_signal_(signo);
       }
     });
-    asio::co_spawn(io_, AcceptLoop(), asio::detached);
-    std::vector<std::thread> threads;
-    for (int i = 1; i < options_.threads; ++i) {
-      threads.emplace_back([this] { io_.run(); });
+    asio::co_spawn(*loops_[0], AcceptLoop(), asio::detached);
+    // Loops without a connection yet must keep running until DrainWatch stops them.
+    std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
+    for (auto& loop : loops_) {
+      guards.push_back(asio::make_work_guard(*loop));
     }
-    io_.run();
+    std::vector<std::thread> threads;
+    for (size_t i = 1; i < loops_.size(); ++i) {
+      threads.emplace_back([this, i] { loops_[i]->run(); });
+    }
+    loops_[0]->run();
     for (auto& t : threads) {
       t.join();
     }
+    blocking_pool_.stop();
+    blocking_pool_.join();
   }
 
   void Shutdown() {
-    asio::post(io_, [this] { BeginDrain(); });
+    asio::post(*loops_[0], [this] { BeginDrain(); });
   }
 
  private:
+  // One event loop per I/O thread, each told it is run by one thread (asio then skips the
+  // wake-ups meant for other threads of the same loop).
+  static std::vector<std::unique_ptr<asio::io_context>> MakeLoops(int threads) {
+    std::vector<std::unique_ptr<asio::io_context>> loops;
+    for (int i = 0; i < std::max(1, threads); ++i) {
+      loops.push_back(std::make_unique<asio::io_context>(1));
+    }
+    return loops;
+  }
+
+  void StopLoops() {
+    for (auto& loop : loops_) {
+      loop->stop();
+    }
+  }
+
   void BeginDrain() {
     if (draining_.exchange(true)) {
       return;
@@ -257,7 +302,7 @@ class Server::Impl {
     signals_.cancel(ec);
     CloseIdleSessions();
     drain_deadline_ = std::chrono::steady_clock::now() + options_.grace;
-    asio::co_spawn(io_, DrainWatch(), asio::detached);
+    asio::co_spawn(*loops_[0], DrainWatch(), asio::detached);
   }
 
   void CloseIdleSessions() {
@@ -275,7 +320,7 @@ class Server::Impl {
   }
 
   asio::awaitable<void> DrainWatch() {
-    asio::steady_timer timer(io_);
+    asio::steady_timer timer(*loops_[0]);
     while (true) {
       size_t open = 0;
       {
@@ -287,7 +332,7 @@ class Server::Impl {
           log::Warn("shutdown_grace_expired", "closing connections still in flight",
                     {{"connections", std::to_string(open)}});
         }
-        io_.stop();
+        StopLoops();
         co_return;
       }
       CloseIdleSessions();
@@ -298,9 +343,12 @@ class Server::Impl {
   }
 
   asio::awaitable<void> AcceptLoop() {
+    size_t next_loop = 0;
     while (!draining_.load()) {
       error_code ec;
-      tcp::socket socket(asio::make_strand(io_));
+      // Round robin: the connection lives on this loop (and its thread) until it closes.
+      tcp::socket socket(*loops_[next_loop]);
+      next_loop = (next_loop + 1) % loops_.size();
       co_await acceptor_.async_accept(socket, asio::redirect_error(asio::use_awaitable, ec));
       if (ec) {
         if (draining_.load() || ec == asio::error::operation_aborted) {
@@ -453,7 +501,7 @@ class Server::Impl {
                       std::string_view(field.value().data(), field.value().size()));
     }
     req.peer_ip = peer_ip;
-    req.request_id = RandomHex(8);
+    req.request_id = NextRequestId();
     return req;
   }
 
@@ -490,7 +538,18 @@ class Server::Impl {
       r.close = true;
       co_return r;
     }
+    if (match.route->blocking) {
+      // Off the I/O thread; co_spawn resumes this coroutine on its own loop afterwards.
+      co_return co_await asio::co_spawn(
+          blocking_pool_, RunBlocking(match.route, &req, &match.params), asio::use_awaitable);
+    }
     co_return match.route->handler(req, match.params);
+  }
+
+  // A blocking route's handler, run on blocking_pool_.
+  static asio::awaitable<Response> RunBlocking(const Route* route, Request* req,
+                                               const PathParams* params) {
+    co_return route->handler(*req, *params);
   }
 
   asio::awaitable<Status> ReadWholeBody(ParserBodyReader& reader, std::string* body) {
@@ -641,9 +700,10 @@ class Server::Impl {
 
   ServerOptions options_;
   const Router* router_;
-  asio::io_context io_;
+  std::vector<std::unique_ptr<asio::io_context>> loops_;
   tcp::acceptor acceptor_;
   asio::signal_set signals_;
+  asio::thread_pool blocking_pool_;  // declared after loops_: stopped and joined before them
   std::function<void(int)> on_signal_;
   std::atomic<bool> draining_{false};
   std::chrono::steady_clock::time_point drain_deadline_;

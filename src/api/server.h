@@ -8,6 +8,11 @@
 //   connection is closed after `idle_timeout`; a body read or a response write that makes no
 //   progress for `io_timeout` ends the connection. A slow client therefore never holds a
 //   thread: threads only run ready work.
+// - Threads: each of the `threads` I/O threads runs its own event loop; the accepting thread
+//   hands each new connection to the next loop in turn, and the connection stays there, so a
+//   request never wakes another thread. Routes added with Router::AddBlocking run on a small
+//   separate pool (and come back to their loop to answer); every other handler runs on its
+//   connection's I/O thread and must not block for long.
 // - Responses with FileSlice parts are written with sendfile(2).
 // - Shutdown(): stops accepting, closes idle connections, lets in-flight requests finish for up
 //   to `grace`, then stops.

@@ -3,15 +3,15 @@
 //
 // The file is a remux of the package's CMAF renditions (media/download_mp4.h): the top video
 // rendition plus the audio rendition for "default", the audio rendition alone for "audio".
-// It is written to a temporary file named after the job, hashed, then moved into the
-// BlobStore under domain::DownloadBlobKey. The job is safe to run again from the start: a
-// retry, or a worker leasing it after this process died, removes the temporary file first.
+// It is written to a temporary file named after the job (hashed as it is written, so it is
+// never read back), then moved into the BlobStore under domain::DownloadBlobKey. The job is safe to
+// run again from the start: a retry, or a worker leasing it after this process died, removes the
+// temporary file first.
 //
 // Waiting: while the video is processing and its package has no playable rendition yet, the
 // job defers (the pool runs it again in about a second without counting an attempt).
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 
 #include "api/webhook_events.h"
 #include "app/job_handlers.h"
@@ -32,7 +32,6 @@ using domain::DownloadRepository;
 using domain::DownloadType;
 
 constexpr int64_t kProgressSaveMicros = 500000;  // about twice a second
-constexpr size_t kHashChunk = 1 << 20;
 
 // The renditions a download is made from; null where the package has none.
 struct Sources {
@@ -62,30 +61,6 @@ media::FragmentedTrack TrackOf(const std::string& package_dir, const media::Rend
     track.segment_paths.push_back(dir + segment);
   }
   return track;
-}
-
-// SHA-256 of a file, read a megabyte at a time; lowercase hex.
-Result<std::string> HashFile(const std::string& path, int64_t* size) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return Internal("opening " + path + " to hash it");
-  }
-  Sha256Hasher hasher;
-  std::string buf(kHashChunk, '\0');
-  *size = 0;
-  while (in) {
-    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-    std::streamsize n = in.gcount();
-    if (n <= 0) {
-      break;
-    }
-    hasher.Update(std::string_view(buf.data(), static_cast<size_t>(n)));
-    *size += n;
-  }
-  if (in.bad()) {
-    return Internal("reading " + path + " to hash it");
-  }
-  return HexEncode(hasher.Finish());
 }
 
 void RemoveQuietly(const std::string& path) {
@@ -250,15 +225,16 @@ class DownloadHandler : public jobs::JobHandler {
     ProgressSaver progress(ctx_, job, type);
     media::DownloadProgressFn fn = [&progress](double f) { return progress(f); };
     Status made;
+    media::WrittenDownload written;
     if (type == DownloadType::kAudio) {
-      made = media::MakeDownloadM4a(TrackOf(package_dir, *sources.audio), out, fn);
+      made = media::MakeDownloadM4a(TrackOf(package_dir, *sources.audio), out, fn, &written);
     } else {
       media::FragmentedTrack audio;
       if (sources.audio != nullptr) {
         audio = TrackOf(package_dir, *sources.audio);
       }
       made = media::MakeDownloadMp4(TrackOf(package_dir, *sources.video),
-                                    sources.audio != nullptr ? &audio : nullptr, out, fn);
+                                    sources.audio != nullptr ? &audio : nullptr, out, fn, &written);
     }
     if (!made.ok()) {
       RemoveQuietly(out);
@@ -267,7 +243,7 @@ class DownloadHandler : public jobs::JobHandler {
       }
       return made.Annotate("making " + std::string(domain::DownloadFileName(type)));
     }
-    Status stored = Store(video, type, out);
+    Status stored = Store(video, type, out, written);
     RemoveQuietly(out);
     KINO_RETURN_IF_ERROR(stored);
     log::Info("download_ready", "download made",
@@ -278,12 +254,13 @@ class DownloadHandler : public jobs::JobHandler {
     return jobs::JobOutcome::kDone;
   }
 
-  // Hashes the file, moves it into the BlobStore and marks the download ready (with its
-  // webhook event) in one transaction. If the download was deleted meanwhile, the stored file
-  // is removed again.
-  Status Store(const domain::Video& video, DownloadType type, const std::string& path) {
-    int64_t size = 0;
-    KINO_ASSIGN_OR_RETURN(std::string sha256, HashFile(path, &size));
+  // Moves the file into the BlobStore and marks the download ready with the size and SHA-256
+  // measured while writing it (and its webhook event) in one transaction. If the download was
+  // deleted meanwhile, the stored file is removed again.
+  Status Store(const domain::Video& video, DownloadType type, const std::string& path,
+               const media::WrittenDownload& written) {
+    auto size = static_cast<int64_t>(written.size);
+    std::string sha256 = HexEncode(written.sha256);
     std::string key = domain::DownloadBlobKey(video.uid, type);
     KINO_RETURN_IF_ERROR(ctx_.blobs->PutFile(key, path));
 

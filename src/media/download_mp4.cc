@@ -2,12 +2,14 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <utility>
 #include <vector>
 
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "common/crypto.h"
 #include "media/download_output.h"
 #include "media/mp4_box.h"
 #include "media/mp4_flatten.h"
@@ -81,11 +83,15 @@ class SegmentFiles {
   std::vector<OpenFile> open_;
 };
 
-// Copies `length` bytes between files inside the kernel with copy_file_range(2); falls back to
-// pread/pwrite where the kernel or file system cannot (different file systems, old kernels).
+// Copies `length` bytes between files. With a hasher, through a buffer (pread, hash, pwrite), so
+// that the bytes are hashed as they pass and the output need not be read back; without one,
+// inside the kernel with copy_file_range(2), falling back to the buffer where the kernel or file
+// system cannot (different file systems, old kernels). Copies must come in output order when
+// hashing.
 class RangeCopier {
  public:
-  explicit RangeCopier(int out_fd) : out_fd_(out_fd) {}
+  RangeCopier(int out_fd, Sha256Hasher* hasher)
+      : out_fd_(out_fd), fallback_(hasher != nullptr), hasher_(hasher) {}
 
   Status Copy(int in_fd, uint64_t in_offset, uint64_t out_offset, uint64_t length) {
     while (length > 0) {
@@ -129,6 +135,9 @@ class RangeCopier {
     if (got <= 0) {
       return got;
     }
+    if (hasher_ != nullptr) {
+      hasher_->Update(std::string_view(buffer_.data(), static_cast<size_t>(got)));
+    }
     return WriteAll(buffer_.data(), static_cast<size_t>(got), out_offset);
   }
 
@@ -149,6 +158,7 @@ class RangeCopier {
 
   int out_fd_;
   bool fallback_ = false;
+  Sha256Hasher* hasher_;  // null: no hashing
   std::vector<char> buffer_;
 };
 
@@ -192,9 +202,9 @@ Status CopyChunk(const Mp4Chunk& chunk, const Mp4TrackIndex& track, SegmentFiles
 
 Status CopyPayload(const Mp4FlatLayout& layout, const std::vector<Mp4TrackIndex>& tracks,
                    const std::vector<const FragmentedTrack*>& track_files, int out_fd,
-                   const DownloadProgressFn& progress) {
+                   const DownloadProgressFn& progress, Sha256Hasher* hasher) {
   SegmentFiles files(track_files);
-  RangeCopier copier(out_fd);
+  RangeCopier copier(out_fd, hasher);
   uint64_t out_offset = layout.header.size();
   uint64_t copied = 0;
   for (const Mp4Chunk& chunk : layout.chunks) {
@@ -212,7 +222,8 @@ Status CopyPayload(const Mp4FlatLayout& layout, const std::vector<Mp4TrackIndex>
 // Indexes the renditions, lays out the progressive file and writes it in one pass of media I/O:
 // the header from memory, then every sample copied once from the fragments' mdat boxes.
 Status MakeProgressive(const std::vector<Source>& sources, Mp4Brand brand,
-                       const std::string& out_path, const DownloadProgressFn& progress) {
+                       const std::string& out_path, const DownloadProgressFn& progress,
+                       WrittenDownload* written) {
   std::vector<Mp4TrackIndex> tracks;
   std::vector<const FragmentedTrack*> track_files;
   for (const Source& source : sources) {
@@ -228,8 +239,19 @@ Status MakeProgressive(const std::vector<Source>& sources, Mp4Brand brand,
 
   KINO_ASSIGN_OR_RETURN(AtomicOutputFile file, AtomicOutputFile::Create(out_path));
   KINO_RETURN_IF_ERROR(WriteHeader(file.fd(), layout.header));
-  KINO_RETURN_IF_ERROR(CopyPayload(layout, tracks, track_files, file.fd(), progress));
+  // The file is the header then the payload in order, so one pass hashes it all.
+  std::optional<Sha256Hasher> hasher;
+  if (written != nullptr) {
+    hasher.emplace();
+    hasher->Update(layout.header);
+  }
+  KINO_RETURN_IF_ERROR(
+      CopyPayload(layout, tracks, track_files, file.fd(), progress, hasher ? &*hasher : nullptr));
   KINO_RETURN_IF_ERROR(file.Commit());
+  if (written != nullptr) {
+    written->size = layout.header.size() + layout.payload_bytes;
+    written->sha256 = hasher->Finish();
+  }
   if (progress) {
     progress(1.0);  // done; a cancel now is too late to matter
   }
@@ -247,17 +269,18 @@ Source AudioSource(const FragmentedTrack& track) {
 }  // namespace
 
 Status MakeDownloadMp4(const FragmentedTrack& video, const FragmentedTrack* audio,
-                       const std::string& out_path, const DownloadProgressFn& progress) {
+                       const std::string& out_path, const DownloadProgressFn& progress,
+                       WrittenDownload* written) {
   std::vector<Source> sources = {VideoSource(video)};
   if (audio != nullptr) {
     sources.push_back(AudioSource(*audio));
   }
-  return MakeProgressive(sources, Mp4Brand::kMp4, out_path, progress);
+  return MakeProgressive(sources, Mp4Brand::kMp4, out_path, progress, written);
 }
 
 Status MakeDownloadM4a(const FragmentedTrack& audio, const std::string& out_path,
-                       const DownloadProgressFn& progress) {
-  return MakeProgressive({AudioSource(audio)}, Mp4Brand::kM4a, out_path, progress);
+                       const DownloadProgressFn& progress, WrittenDownload* written) {
+  return MakeProgressive({AudioSource(audio)}, Mp4Brand::kM4a, out_path, progress, written);
 }
 
 }  // namespace kino::media

@@ -25,18 +25,26 @@ namespace kino::media {
 // drive a percentComplete field. Return false to cancel: the call then ends with kCancelled.
 using DownloadProgressFn = std::function<bool(double fraction)>;
 
+// What a download file holds, computed while it was written (the file is not read back).
+struct WrittenDownload {
+  uint64_t size = 0;
+  std::string sha256;  // the raw 32-byte SHA-256 of the whole file
+};
+
 // Writes a progressive MP4 with the H.264 track of `video` and, when `audio` is not null, the AAC
-// track of `audio`; moov before mdat. `progress` may be empty.
+// track of `audio`; moov before mdat. `progress` may be empty; `written`, when not null, gets the
+// file's size and SHA-256 on success.
 // Errors: InvalidArgument for an empty segment list, an init segment that is not MP4 or a track
 // of the wrong codec; NotFound for a missing file; DataLoss for a truncated or corrupt segment;
 // Cancelled when `progress` returned false; Internal for write failures.
 Status MakeDownloadMp4(const FragmentedTrack& video, const FragmentedTrack* audio,
-                       const std::string& out_path, const DownloadProgressFn& progress);
+                       const std::string& out_path, const DownloadProgressFn& progress,
+                       WrittenDownload* written = nullptr);
 
 // Writes an M4A (ftyp major brand "M4A ", moov first) holding only the AAC track of `audio`.
 // Errors as for MakeDownloadMp4.
 Status MakeDownloadM4a(const FragmentedTrack& audio, const std::string& out_path,
-                       const DownloadProgressFn& progress);
+                       const DownloadProgressFn& progress, WrittenDownload* written = nullptr);
 
 }  // namespace kino::media
 

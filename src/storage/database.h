@@ -87,6 +87,12 @@ class Database {
 
   // "sqlite" or "postgres": for the few statements that must differ.
   virtual std::string_view Dialect() const = 0;
+
+  // A number that grows after every statement or transaction of this process that changed a
+  // row, for callers that keep copies of rows: a copy read when the number was N is current
+  // while it is still N. nullopt when this Database cannot tell (other processes share the
+  // engine, as with PostgreSQL): then nothing may be cached.
+  virtual std::optional<uint64_t> WriteGeneration() const { return std::nullopt; }
 };
 
 // Opens (creating if needed) a SQLite database file in WAL mode and applies Kino's migrations.

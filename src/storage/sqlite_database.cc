@@ -3,6 +3,7 @@
 // One connection serves the whole process behind a mutex: SQLite allows one writer at a time
 // anyway, and Kino's statements take microseconds. WAL mode lets other processes (the CLI's
 // `kino tokens` commands) read while the server writes; busy_timeout waits for their locks.
+#include <atomic>
 #include <chrono>
 #include <mutex>
 #include <thread>
@@ -55,6 +56,10 @@ class Connection {
   explicit Connection(sqlite3* db) : db_(db) {}
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
+
+  // Rows changed by this connection since it opened (triggers included, rolled-back changes
+  // too): grows with every write.
+  uint64_t TotalChanges() const { return static_cast<uint64_t>(sqlite3_total_changes(db_)); }
 
   ~Connection() {
     statements_.clear();  // finalized before the connection closes
@@ -167,13 +172,17 @@ class SqliteDatabase : public Database {
 
   Result<Rows> Query(std::string_view sql, const std::vector<Value>& params) override {
     std::lock_guard<std::mutex> lock(mu_);
-    return conn_->Run(sql, params, nullptr);
+    Result<Rows> rows = conn_->Run(sql, params, nullptr);
+    NoteWrites();
+    return rows;
   }
 
   Result<int64_t> Exec(std::string_view sql, const std::vector<Value>& params) override {
     std::lock_guard<std::mutex> lock(mu_);
     int64_t changes = 0;
-    KINO_RETURN_IF_ERROR(conn_->Run(sql, params, &changes).status());
+    Status s = conn_->Run(sql, params, &changes).status();
+    NoteWrites();
+    KINO_RETURN_IF_ERROR(s);
     return changes;
   }
 
@@ -191,7 +200,17 @@ class SqliteDatabase : public Database {
 
   std::string_view Dialect() const override { return "sqlite"; }
 
+  // The server is the only process that writes videos and downloads to its SQLite file (the
+  // `kino tokens` command writes API tokens only), so this process sees every such write.
+  std::optional<uint64_t> WriteGeneration() const override {
+    return generation_.load(std::memory_order_acquire);
+  }
+
  private:
+  // Called under mu_ after every statement or transaction, before the lock is released: a
+  // reader that sees the old generation read the rows before this write was made.
+  void NoteWrites() { generation_.store(conn_->TotalChanges(), std::memory_order_release); }
+
   Status TransactOnce(const std::function<Status(Database&)>& fn) {
     std::lock_guard<std::mutex> lock(mu_);
     // IMMEDIATE takes the write lock up front, so two processes cannot deadlock upgrading.
@@ -201,15 +220,18 @@ class SqliteDatabase : public Database {
     if (s.ok()) {
       s = conn_->Run("COMMIT", {}, nullptr).status();
       if (s.ok()) {
+        NoteWrites();
         return s;
       }
     }
     conn_->Run("ROLLBACK", {}, nullptr).status().IgnoreError();
+    NoteWrites();
     return s;
   }
 
   std::mutex mu_;
   std::unique_ptr<Connection> conn_;
+  std::atomic<uint64_t> generation_{0};
 };
 
 }  // namespace

@@ -41,6 +41,7 @@ class TestDatabase : public Database {
     return inner_->Transact(fn);
   }
   std::string_view Dialect() const override { return inner_->Dialect(); }
+  std::optional<uint64_t> WriteGeneration() const override { return inner_->WriteGeneration(); }
 
   Result<std::unique_ptr<Database>> OpenAnother() {
     return schema_ ? OpenPostgres(schema_->url()) : OpenSqlite(sqlite_path_);
