@@ -5,10 +5,9 @@
 #include <optional>
 
 #include <curl/curl.h>
-#include <sys/socket.h>
 
 #include "common/strings.h"
-#include "http/address_guard.h"
+#include "http/curl_guard.h"
 #include "http/http_client.h"
 
 namespace kino::http {
@@ -36,10 +35,9 @@ struct Transfer {
   std::string etag;                             // of the latest response, strong ones only
   std::string last_modified;                    // of the latest response
   bool started = false;
-  bool refused_address = false;
+  CurlGuard guard;
   bool too_large = false;
   bool bad_status = false;
-  bool cancelled = false;
   Status sink_error;
 };
 
@@ -123,30 +121,6 @@ size_t OnWrite(char* data, size_t size, size_t n, void* user) {
   return bytes;
 }
 
-// Every connection curl opens passes here with its resolved address, so the guard sees what
-// is really connected to, whatever DNS answered earlier or a redirect pointed at.
-curl_socket_t OnOpenSocket(void* user, curlsocktype purpose, struct curl_sockaddr* addr) {
-  auto* t = static_cast<Transfer*>(user);
-  if (purpose != CURLSOCKTYPE_IPCXN) {
-    return CURL_SOCKET_BAD;
-  }
-  if (!t->options->allow_private_addresses &&
-      !IsPublicAddress(&addr->addr, static_cast<socklen_t>(addr->addrlen))) {
-    t->refused_address = true;
-    return CURL_SOCKET_BAD;
-  }
-  return socket(addr->family, addr->socktype, addr->protocol);
-}
-
-int OnProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
-  auto* t = static_cast<Transfer*>(user);
-  if (t->options->cancelled && t->options->cancelled()) {
-    t->cancelled = true;
-    return 1;
-  }
-  return 0;
-}
-
 void SetOptions(CURL* c, const std::string& url, Transfer* t, const std::string& range,
                 curl_slist* headers) {
   const FetchOptions& o = *t->options;
@@ -175,11 +149,7 @@ void SetOptions(CURL* c, const std::string& url, Transfer* t, const std::string&
   curl_easy_setopt(c, CURLOPT_HEADERDATA, t);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, OnWrite);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, t);
-  curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, OnOpenSocket);
-  curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, t);
-  curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, OnProgress);
-  curl_easy_setopt(c, CURLOPT_XFERINFODATA, t);
+  InstallCurlGuard(c, &t->guard);
 }
 
 Status StatusForHttp(int status) {
@@ -196,13 +166,13 @@ Status Outcome(CURLcode code, Transfer& t) {
   if (!t.sink_error.ok()) {
     return t.sink_error;
   }
-  if (t.refused_address) {
+  if (t.guard.refused_address) {
     return InvalidArgument("origin address not allowed (private or special-purpose network)");
   }
   if (t.too_large) {
     return InvalidArgument("origin file larger than " + std::to_string(o.max_bytes) + " bytes");
   }
-  if (t.cancelled) {
+  if (t.guard.was_cancelled) {
     return Cancelled("fetch cancelled");
   }
   if (t.bad_status) {
@@ -253,6 +223,8 @@ Status Fetch(std::string_view url, const FetchSink& sink, const FetchOptions& op
   Transfer t;
   t.curl = c.get();
   t.options = &options;
+  t.guard.allow_private_addresses = options.allow_private_addresses;
+  t.guard.cancelled = &options.cancelled;
   t.sink = &sink;
   std::string range =
       options.resume_from > 0 ? std::to_string(options.resume_from) + "-" : std::string();

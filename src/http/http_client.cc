@@ -7,7 +7,7 @@
 
 #include <curl/curl.h>
 
-#include "http/address_guard.h"
+#include "http/curl_guard.h"
 
 namespace kino::http {
 namespace {
@@ -44,8 +44,7 @@ struct Transfer {
   const PostOptions* options = nullptr;
   std::string body;
   bool too_large = false;
-  bool refused_address = false;
-  bool cancelled = false;
+  CurlGuard guard;
 };
 
 size_t OnWrite(char* data, size_t size, size_t n, void* user) {
@@ -57,30 +56,6 @@ size_t OnWrite(char* data, size_t size, size_t n, void* user) {
   }
   t->body.append(data, bytes);
   return bytes;
-}
-
-// Runs for every connection curl opens, with the resolved address: the one place where the
-// address guard sees exactly what is connected to, whatever DNS said before.
-curl_socket_t OnOpenSocket(void* user, curlsocktype purpose, struct curl_sockaddr* addr) {
-  auto* t = static_cast<Transfer*>(user);
-  if (purpose != CURLSOCKTYPE_IPCXN) {
-    return CURL_SOCKET_BAD;
-  }
-  if (!t->options->allow_private_addresses &&
-      !IsPublicAddress(&addr->addr, static_cast<socklen_t>(addr->addrlen))) {
-    t->refused_address = true;
-    return CURL_SOCKET_BAD;
-  }
-  return socket(addr->family, addr->socktype, addr->protocol);
-}
-
-int OnProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
-  auto* t = static_cast<Transfer*>(user);
-  if (t->options->cancelled && t->options->cancelled()) {
-    t->cancelled = true;
-    return 1;  // aborts with CURLE_ABORTED_BY_CALLBACK
-  }
-  return 0;
 }
 
 void SetOptions(CURL* c, std::string_view url, std::string_view body, curl_slist* headers,
@@ -100,21 +75,17 @@ void SetOptions(CURL* c, std::string_view url, std::string_view body, curl_slist
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(o.total_timeout_ms));
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, OnWrite);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, t);
-  curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, OnOpenSocket);
-  curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, t);
-  curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, OnProgress);
-  curl_easy_setopt(c, CURLOPT_XFERINFODATA, t);
+  InstallCurlGuard(c, &t->guard);
 }
 
 std::string DescribeFailure(CURLcode code, const Transfer& t, const PostOptions& o) {
-  if (t.refused_address) {
+  if (t.guard.refused_address) {
     return "connect: address not allowed (private or special-purpose)";
   }
   if (t.too_large) {
     return "response body larger than " + std::to_string(o.max_response_bytes) + " bytes";
   }
-  if (t.cancelled) {
+  if (t.guard.was_cancelled) {
     return "cancelled";
   }
   if (code == CURLE_OPERATION_TIMEDOUT) {
@@ -168,6 +139,8 @@ PostResult PostOnce(std::string_view url, std::string_view body, curl_slist* hea
   }
   Transfer t;
   t.options = &options;
+  t.guard.allow_private_addresses = options.allow_private_addresses;
+  t.guard.cancelled = &options.cancelled;
   SetOptions(c.get(), url, body, headers, &t);
   auto start = std::chrono::steady_clock::now();
   CURLcode code = curl_easy_perform(c.get());
@@ -179,7 +152,7 @@ PostResult PostOnce(std::string_view url, std::string_view body, curl_slist* hea
   curl_easy_getinfo(c.get(), CURLINFO_RESPONSE_CODE, &status);
   result.http_status = static_cast<int>(status);
   result.body = std::move(t.body);
-  result.cancelled = t.cancelled;
+  result.cancelled = t.guard.was_cancelled;
   if (code != CURLE_OK) {
     result.error = DescribeFailure(code, t, options);
   }

@@ -24,6 +24,17 @@ Status AvStatus(int err, std::string_view call) {
   return Internal(std::string(call) + ": " + AvErrorText(err));
 }
 
+Result<AvCodecContextPtr> AllocEncoder(const AVCodec* codec, std::string_view name) {
+  if (codec == nullptr) {
+    return Internal(std::string(name) + " encoder not available");
+  }
+  AvCodecContextPtr enc(avcodec_alloc_context3(codec));
+  if (!enc) {
+    return Internal("avcodec_alloc_context3 failed");
+  }
+  return enc;
+}
+
 AvFramePtr MakeFrame() {
   AvFramePtr frame(av_frame_alloc());
   if (!frame) {

@@ -77,6 +77,10 @@ std::string AvErrorText(int err);
 // OK when `err` >= 0; otherwise an internal Status "<call>: <av_strerror text>".
 Status AvStatus(int err, std::string_view call);
 
+// A fresh, unopened context for the encoder `codec` (null: not built into libavcodec), named
+// `name` in the error. The caller sets its fields and opens it.
+Result<AvCodecContextPtr> AllocEncoder(const AVCodec* codec, std::string_view name);
+
 // Allocation helpers that never return null: they abort on out-of-memory, as the process
 // could not continue anyway.
 AvFramePtr MakeFrame();

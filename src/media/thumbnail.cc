@@ -255,14 +255,8 @@ Status Pull(VideoGraph& graph, OnFrame on_frame) {
 
 Result<AvCodecContextPtr> OpenImageEncoder(AVCodecID id, const AVFilterContext* sink,
                                            AVPixelFormat format) {
-  const AVCodec* codec = avcodec_find_encoder(id);
-  if (codec == nullptr) {
-    return Internal(std::string("no encoder for ") + avcodec_get_name(id));
-  }
-  AvCodecContextPtr enc(avcodec_alloc_context3(codec));
-  if (!enc) {
-    return Internal("avcodec_alloc_context3 failed");
-  }
+  KINO_ASSIGN_OR_RETURN(AvCodecContextPtr enc,
+                        AllocEncoder(avcodec_find_encoder(id), avcodec_get_name(id)));
   enc->width = av_buffersink_get_w(sink);
   enc->height = av_buffersink_get_h(sink);
   enc->pix_fmt = format;
@@ -274,7 +268,7 @@ Result<AvCodecContextPtr> OpenImageEncoder(AVCodecID id, const AVFilterContext* 
     enc->global_quality = FF_QP2LAMBDA * 3;
     enc->color_range = AVCOL_RANGE_JPEG;
   }
-  KINO_RETURN_IF_ERROR(AvStatus(avcodec_open2(enc.get(), codec, nullptr), "avcodec_open2"));
+  KINO_RETURN_IF_ERROR(AvStatus(avcodec_open2(enc.get(), enc->codec, nullptr), "avcodec_open2"));
   return enc;
 }
 

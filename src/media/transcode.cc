@@ -327,14 +327,7 @@ class EncodedRung {
 };
 
 Status EncodedRung::OpenEncoder(const AVFrame& first, AVRational tb, AVRational frame_rate) {
-  const AVCodec* codec = avcodec_find_encoder_by_name("libx264");
-  if (codec == nullptr) {
-    return Internal("libx264 encoder not available");
-  }
-  enc_.reset(avcodec_alloc_context3(codec));
-  if (!enc_) {
-    return Internal("avcodec_alloc_context3 failed");
-  }
+  KINO_ASSIGN_OR_RETURN(enc_, AllocEncoder(avcodec_find_encoder_by_name("libx264"), "libx264"));
   AVCodecContext* c = enc_.get();
   c->width = first.width;
   c->height = first.height;
@@ -364,7 +357,7 @@ Status EncodedRung::OpenEncoder(const AVFrame& first, AVRational tb, AVRational 
   av_dict_set(&raw, "forced-idr", "1", 0);
   AvDictionaryPtr opts(raw);
   raw = opts.release();
-  int err = avcodec_open2(c, codec, &raw);
+  int err = avcodec_open2(c, c->codec, &raw);
   opts.reset(raw);
   KINO_RETURN_IF_ERROR(AvStatus(err, "avcodec_open2(libx264 " + plan_.name + ")"));
 
@@ -576,14 +569,7 @@ class AudioTrack {
   // ITU-R BS.775 centre and surround levels). 44.1 and 48 kHz are kept, others become 48 kHz.
   Status OpenEncoder() {
     const AVCodecParameters* in = stream_->codecpar;
-    const AVCodec* codec = avcodec_find_encoder_by_name("aac");
-    if (codec == nullptr) {
-      return Internal("aac encoder not available");
-    }
-    enc_.reset(avcodec_alloc_context3(codec));
-    if (!enc_) {
-      return Internal("avcodec_alloc_context3 failed");
-    }
+    KINO_ASSIGN_OR_RETURN(enc_, AllocEncoder(avcodec_find_encoder_by_name("aac"), "aac"));
     AVCodecContext* c = enc_.get();
     int channels = in->ch_layout.nb_channels == 1 ? 1 : 2;
     av_channel_layout_default(&c->ch_layout, channels);
@@ -594,7 +580,7 @@ class AudioTrack {
     c->profile = FF_PROFILE_AAC_LOW;
     c->time_base = AVRational{1, c->sample_rate};
     c->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;  // AudioSpecificConfig for the esds box
-    KINO_RETURN_IF_ERROR(AvStatus(avcodec_open2(c, codec, nullptr), "avcodec_open2(aac)"));
+    KINO_RETURN_IF_ERROR(AvStatus(avcodec_open2(c, c->codec, nullptr), "avcodec_open2(aac)"));
 
     AvCodecParametersPtr par(avcodec_parameters_alloc());
     if (!par) {

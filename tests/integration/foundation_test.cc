@@ -40,21 +40,6 @@ std::string Binary() {
   return env != nullptr ? env : "build/kino";
 }
 
-// A raw TCP connection to the server, for requests no well-behaved client sends.
-int Connect(const std::string& url) {
-  int port = std::stoi(url.substr(url.rfind(':') + 1));
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
-}
-
 std::string ReadAll(int fd) {
   std::string out;
   char buf[4096];
@@ -189,7 +174,7 @@ TEST_F(FoundationTest, StorageUsageStartsEmpty) {
 }
 
 TEST_F(FoundationTest, OversizedHeaderIs431AndGarbageIs400) {
-  int fd = Connect(server_.url());
+  int fd = ConnectRaw(server_.url());
   ASSERT_GE(fd, 0);
   std::string req =
       "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(20000, 'a') + "\r\n\r\n";
@@ -197,7 +182,7 @@ TEST_F(FoundationTest, OversizedHeaderIs431AndGarbageIs400) {
   EXPECT_NE(ReadAll(fd).find(" 431 "), std::string::npos);
   close(fd);
 
-  fd = Connect(server_.url());
+  fd = ConnectRaw(server_.url());
   ASSERT_GE(fd, 0);
   std::string junk = "\x01\x02 NOT HTTP AT ALL\r\n\r\n";
   ASSERT_GT(write(fd, junk.data(), junk.size()), 0);
@@ -207,7 +192,7 @@ TEST_F(FoundationTest, OversizedHeaderIs431AndGarbageIs400) {
 }
 
 TEST_F(FoundationTest, KeepAliveServesPipelinedRequestsInOrder) {
-  int fd = Connect(server_.url());
+  int fd = ConnectRaw(server_.url());
   ASSERT_GE(fd, 0);
   std::string two =
       "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /nowhere HTTP/1.1\r\nHost: x\r\n"
@@ -224,7 +209,7 @@ TEST_F(FoundationTest, KeepAliveServesPipelinedRequestsInOrder) {
 
 TEST_F(FoundationTest, SigtermLetsTheRequestInFlightFinish) {
   // A request whose body is still arriving when SIGTERM comes.
-  int fd = Connect(server_.url());
+  int fd = ConnectRaw(server_.url());
   ASSERT_GE(fd, 0);
   std::string body = R"({"meta":{"name":"x"}})";
   std::string head = "POST /client/v4/accounts/" + std::string(kTestAccount) +

@@ -72,21 +72,6 @@ std::string SecondsFromNow(int seconds) {
   return buf;
 }
 
-// A raw connection to the server, for a request whose body is sent in two goes.
-int Connect(const std::string& url) {
-  int port = std::stoi(url.substr(url.rfind(':') + 1));
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
-}
-
 bool SendAll(int fd, std::string_view data) {
   while (!data.empty()) {
     ssize_t n = send(fd, data.data(), data.size(), MSG_NOSIGNAL);
@@ -543,7 +528,7 @@ TEST_F(IngestTest, DirectUploadKeepsAnEditMadeWhileTheBytesArrive) {
   std::string uid = res["uid"];
   std::string type;
   std::string body = MultipartBody("file", "clip.mp4", Media::Get().video(), &type);
-  int fd = Connect(server_.url());
+  int fd = ConnectRaw(server_.url());
   ASSERT_GE(fd, 0);
   std::string head = "POST /upload/" + uid + " HTTP/1.1\r\nHost: x\r\nContent-Type: " + type +
                      "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n";
@@ -711,7 +696,7 @@ TEST_F(IngestTest, TusTerminationRemovesTheUpload) {
 // Starts a PATCH of `total` bytes on a raw connection and sends the first `sent` of them.
 int StartPatch(const std::string& server_url, const std::string& upload_url,
                const std::string& token, size_t total, size_t sent) {
-  int fd = Connect(server_url);
+  int fd = ConnectRaw(server_url);
   std::string path = upload_url.substr(server_url.size());
   std::string head = "PATCH " + path +
                      " HTTP/1.1\r\nHost: x\r\nTus-Resumable: 1.0.0\r\nUpload-Offset: 0\r\n"

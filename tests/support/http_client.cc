@@ -5,7 +5,11 @@
 #include <cstdio>
 #include <mutex>
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 namespace kino::testing {
 namespace {
@@ -135,6 +139,20 @@ std::string MultipartBody(const std::string& field, const std::string& filename,
   return "--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + field +
          "\"; filename=\"" + filename + "\"\r\nContent-Type: application/octet-stream\r\n\r\n" +
          data + "\r\n--" + boundary + "--\r\n";
+}
+
+int ConnectRaw(const std::string& url) {
+  int port = std::stoi(url.substr(url.rfind(':') + 1));
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
 }
 
 }  // namespace kino::testing

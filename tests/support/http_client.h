@@ -59,6 +59,10 @@ inline HttpResponse Delete(const std::string& url, HeaderList headers = {}) {
 std::string MultipartBody(const std::string& field, const std::string& filename,
                           const std::string& data, std::string* content_type);
 
+// A raw TCP connection to the server at `url` ("http://127.0.0.1:PORT"), for requests no
+// well-behaved client sends. Returns the socket, or -1.
+int ConnectRaw(const std::string& url);
+
 }  // namespace kino::testing
 
 #endif  // KINO_TESTS_SUPPORT_HTTP_CLIENT_H_
