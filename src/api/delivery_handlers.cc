@@ -20,10 +20,18 @@
 // memory. Errors are plain statuses (api::PlainError): 404 unknown video or file not there
 // (yet), 424 the video failed, 401/403 from the token check. docs/downloads.md has the why.
 #include <algorithm>
+#include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
+#include <memory>
 #include <mutex>
 #include <optional>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "api/delivery_auth.h"
 #include "api/envelope.h"
@@ -55,7 +63,8 @@ constexpr const char* kProcessingPlaylistCache = "no-cache";
 
 // One stored file as ServeFile answers it.
 struct ServedFile {
-  std::string path;  // local file, sent with sendfile(2)
+  std::string path;                      // local file, sent with sendfile(2)
+  std::shared_ptr<const OpenFile> file;  // `path` opened, measured by `size` and the validators
   uint64_t size = 0;
   std::string content_type;
   http::Validators validators;
@@ -146,7 +155,7 @@ void SetMultipartBody(const ServedFile& f, const std::vector<http::ByteRange>& r
   r.headers.Set("Content-Type", plan.ContentType());
   for (size_t i = 0; i < ranges.size(); ++i) {
     r.parts.emplace_back(plan.part_headers[i]);
-    r.parts.emplace_back(FileSlice{f.path, ranges[i].first, ranges[i].length()});
+    r.parts.emplace_back(FileSlice{f.path, ranges[i].first, ranges[i].length(), f.file});
   }
   r.parts.emplace_back(plan.closing);
 }
@@ -179,7 +188,7 @@ Response ServeFile(const Request& req, const ServedFile& f) {
   if (spec.outcome == http::RangeOutcome::kNone) {
     r.headers.Set("Content-Type", f.content_type);
     if (f.size > 0) {
-      r.parts.emplace_back(FileSlice{f.path, 0, f.size});
+      r.parts.emplace_back(FileSlice{f.path, 0, f.size, f.file});
     }
     return r;
   }
@@ -188,28 +197,50 @@ Response ServeFile(const Request& req, const ServedFile& f) {
     const http::ByteRange& one = spec.ranges[0];
     r.headers.Set("Content-Type", f.content_type);
     r.headers.Set("Content-Range", http::FormatContentRange(one, f.size));
-    r.parts.emplace_back(FileSlice{f.path, one.first, one.length()});
+    r.parts.emplace_back(FileSlice{f.path, one.first, one.length(), f.file});
     return r;
   }
   SetMultipartBody(f, spec.ranges, r);
   return r;
 }
 
-// A stored blob as a ServedFile with validators from its size and modification time.
-Result<ServedFile> StatBlob(ApiContext& ctx, const std::string& key) {
+// A strong validator from a file's size and modification time: "<size hex>-<mtime µs hex>".
+std::string FileTag(uint64_t size, int64_t modified_micros) {
+  char digits[16];  // a 64-bit value in hex
+  std::string tag = "\"";
+  tag.append(digits, std::to_chars(digits, digits + sizeof(digits), size, 16).ptr);
+  tag += '-';
+  tag.append(digits, std::to_chars(digits, digits + sizeof(digits),
+                                   static_cast<uint64_t>(modified_micros), 16)
+                         .ptr);
+  tag += '"';
+  return tag;
+}
+
+// A stored blob opened for sending, with validators from its size and modification time. The
+// descriptor measured here is the one sent from (FileSlice::file).
+Result<ServedFile> OpenBlob(ApiContext& ctx, const std::string& key) {
   auto path = ctx.blobs->LocalPath(key);
   if (!path) {
     return Internal("the blob store keeps no local files; delivery needs them");
   }
-  KINO_ASSIGN_OR_RETURN(storage::BlobInfo info, ctx.blobs->Stat(key));
+  int fd = ::open(path->c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    int err = errno;
+    std::string message = "open " + key + ": " + std::strerror(err);
+    return err == ENOENT || err == ENOTDIR ? NotFound(message) : Internal(message);
+  }
   ServedFile f;
-  f.path = *path;
-  f.size = info.size;
-  f.validators.last_modified_micros = info.modified_micros;
-  char tag[64];
-  std::snprintf(tag, sizeof(tag), "\"%llx-%llx\"", static_cast<unsigned long long>(info.size),
-                static_cast<unsigned long long>(info.modified_micros));
-  f.validators.etag = tag;
+  f.file = std::make_shared<const OpenFile>(fd);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    return NotFound("not a blob: " + key);
+  }
+  f.path = std::move(*path);
+  f.size = static_cast<uint64_t>(st.st_size);
+  f.validators.last_modified_micros =
+      static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000 + st.st_mtim.tv_nsec / 1000;
+  f.validators.etag = FileTag(f.size, f.validators.last_modified_micros);
   return f;
 }
 
@@ -289,7 +320,7 @@ Result<ServedFile> DownloadFile(ApiContext& ctx, const Request& req, const domai
                     domain::kErrDownloadNotFound);
   }
   KINO_ASSIGN_OR_RETURN(std::string disposition, DispositionFor(req, video, type));
-  KINO_ASSIGN_OR_RETURN(ServedFile f, StatBlob(ctx, domain::DownloadBlobKey(video.uid, type)));
+  KINO_ASSIGN_OR_RETURN(ServedFile f, OpenBlob(ctx, domain::DownloadBlobKey(video.uid, type)));
   f.content_type = std::string(domain::DownloadContentType(type));
   f.cache_control = kDownloadCache;
   f.content_disposition = std::move(disposition);
@@ -380,7 +411,7 @@ Result<ServedFile> PackageFile(ApiContext& ctx, const domain::Video& video,
   } else if (file != "video.m3u8" && file != "video.mpd") {
     return NotFound("no such manifest; use video.m3u8 or video.mpd");
   }
-  KINO_ASSIGN_OR_RETURN(ServedFile f, StatBlob(ctx, prefix + "/" + std::string(file)));
+  KINO_ASSIGN_OR_RETURN(ServedFile f, OpenBlob(ctx, prefix + "/" + std::string(file)));
   f.content_type = std::string(PackageFileType(file, audio));
   if (!IsPlaylist(file)) {
     f.cache_control = kSegmentCache;
@@ -593,7 +624,7 @@ Result<ServedFile> ThumbnailFile(ApiContext& ctx, const Request& req, const doma
   if (!ctx.blobs->Stat(key).ok()) {
     KINO_RETURN_IF_ERROR(GenerateThumbnail(ctx, video, t, gif, key));
   }
-  KINO_ASSIGN_OR_RETURN(ServedFile f, StatBlob(ctx, key));
+  KINO_ASSIGN_OR_RETURN(ServedFile f, OpenBlob(ctx, key));
   f.content_type = gif ? "image/gif" : "image/jpeg";
   f.cache_control = kThumbnailCache;
   return f;

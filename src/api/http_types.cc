@@ -1,5 +1,7 @@
 #include "api/http_types.h"
 
+#include <unistd.h>
+
 #include "common/strings.h"
 
 namespace kino::api {
@@ -29,6 +31,12 @@ void Headers::Add(std::string_view name, std::string_view value) {
 
 void Headers::Remove(std::string_view name) {
   std::erase_if(fields_, [&](const auto& f) { return EqualsIgnoreCase(f.first, name); });
+}
+
+OpenFile::~OpenFile() {
+  if (fd_ >= 0) {
+    ::close(fd_);
+  }
 }
 
 std::optional<std::string_view> Request::Query(std::string_view name) const {

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -44,11 +45,28 @@ struct Request {
   std::optional<std::string_view> Query(std::string_view name) const;
 };
 
+// A file descriptor opened for reading, closed when the last holder lets go. A handler that
+// opened a file to measure it hands the same descriptor on to be sent: the path is walked
+// once, and the bytes sent are those of the file measured even if it is replaced meanwhile.
+class OpenFile {
+ public:
+  explicit OpenFile(int fd) : fd_(fd) {}
+  ~OpenFile();
+  OpenFile(const OpenFile&) = delete;
+  OpenFile& operator=(const OpenFile&) = delete;
+
+  int fd() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
 // A piece of a file to send as part of the body (sendfile(2) where the transport allows).
 struct FileSlice {
   std::string path;
   uint64_t offset = 0;
   uint64_t length = 0;
+  std::shared_ptr<const OpenFile> file;  // when set, sent from this descriptor; `path` names it
 };
 
 using BodyPart = std::variant<std::string, FileSlice>;

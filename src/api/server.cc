@@ -2,11 +2,14 @@
 #include "api/server.h"
 
 #include <atomic>
+#include <charconv>
 #include <cstdio>
 #include <limits>
 #include <list>
+#include <map>
 #include <mutex>
 #include <thread>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -40,6 +43,8 @@ using boost::system::error_code;
 constexpr size_t kHeaderLimit = 16 * 1024;
 constexpr size_t kSendfileChunk = 1 << 20;
 constexpr size_t kBodyReadReserve = 128 * 1024;
+// Room for a typical response header, so that serialising one allocates once.
+constexpr size_t kHeadReserve = 1024;
 // Threads for routes added with Router::AddBlocking (thumbnail decoding).
 constexpr int kBlockingThreads = 2;
 // Lingering close: after answering a request whose body was not read (an early 4xx), the rest
@@ -79,9 +84,47 @@ void OnSessionEnd(std::exception_ptr error) {
   log::Error("session_exception", log::RedactSecrets(what));
 }
 
-metrics::Gauge& InFlightGauge() {
-  static metrics::Gauge& g =
-      metrics::GetGauge("kino_http_in_flight_requests", "Requests being served now.");
+std::string RouteLabel(const Route* route) {
+  return route != nullptr ? route->pattern : "unmatched";
+}
+
+// The method as a metrics label: one of the methods Kino serves, else "other", so that a
+// client inventing methods cannot grow the number of series without bound.
+std::string_view MethodLabel(std::string_view method) {
+  for (std::string_view known : {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}) {
+    if (method == known) {
+      return known;
+    }
+  }
+  return "other";
+}
+
+// The request metrics' series for one route, method and status: looked up under the
+// families' mutexes once per thread, then updated with atomics on every request.
+struct RequestSeries {
+  metrics::ValueSeries* requests;
+  metrics::HistogramSeries* latency;
+};
+
+RequestSeries& SeriesFor(const Route* route, std::string_view method, int status) {
+  using Key = std::tuple<const Route*, std::string_view, int>;
+  thread_local std::map<Key, RequestSeries> cache;
+  Key key{route, MethodLabel(method), status};
+  auto it = cache.find(key);
+  if (it == cache.end()) {
+    std::string name = RouteLabel(route);
+    RequestSeries series{&RequestsCounter().Series({{"route", name},
+                                                    {"method", std::string(std::get<1>(key))},
+                                                    {"status", std::to_string(status)}}),
+                         &LatencyHistogram().Series({{"route", name}})};
+    it = cache.emplace(key, series).first;
+  }
+  return it->second;
+}
+
+metrics::ValueSeries& InFlightGauge() {
+  static metrics::ValueSeries& g =
+      metrics::GetGauge("kino_http_in_flight_requests", "Requests being served now.").Series({});
   return g;
 }
 
@@ -98,9 +141,12 @@ std::string NextRequestId() {
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
   z ^= z >> 31;
-  char out[17];
-  std::snprintf(out, sizeof(out), "%016llx", static_cast<unsigned long long>(z));
-  return std::string(out, 16);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(16, '0');
+  for (int i = 15; i >= 0; --i, z >>= 4) {
+    out[static_cast<size_t>(i)] = kHex[z & 0xf];
+  }
+  return out;
 }
 
 bool IsApiPath(std::string_view path) {
@@ -368,7 +414,7 @@ class Server::Impl {
     {
       error_code ec;
       // Responses are whole messages: no Nagle delay for their last partial segment (a file's
-      // header and body are coalesced by TCP_CORK instead, see WriteResponse).
+      // header and body are coalesced by MSG_MORE or TCP_CORK instead, see WriteResponse).
       socket.set_option(tcp::no_delay(true), ec);
       auto ep = socket.remote_endpoint(ec);
       if (!ec) {
@@ -455,8 +501,8 @@ class Server::Impl {
     InFlightGauge().Add(1);
     Request req = BuildRequest(parser.get(), peer_ip);
     ParserBodyReader reader(stream, buffer, parser, options_.io_timeout);
-    std::string route_name = "unmatched";
-    Response res = co_await Dispatch(req, reader, &route_name);
+    const Route* route = nullptr;
+    Response res = co_await Dispatch(req, reader, &route);
     bool keep_alive = parser.get().keep_alive() && !res.close && !draining_.load();
     handle.unread_body = !parser.is_done();
     if (handle.unread_body) {
@@ -468,16 +514,16 @@ class Server::Impl {
 
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    RequestsCounter().Increment(
-        {{"route", route_name}, {"method", req.method}, {"status", std::to_string(res.status)}});
-    LatencyHistogram().Observe(seconds, {{"route", route_name}});
+    RequestSeries& series = SeriesFor(route, req.method, res.status);
+    series.requests->Add(1);
+    series.latency->Observe(seconds);
     // The fields (a redacted path among them) cost more than serving a small range: build
     // them only when debug logging is on.
     if (log::Enabled(log::Level::kDebug)) {
       log::Debug("http_request", "served",
                  {{"request_id", req.request_id},
                   {"method", req.method},
-                  {"route", route_name},
+                  {"route", RouteLabel(route)},
                   {"path", log::RedactUrl(req.path)},
                   {"status", std::to_string(res.status)},
                   {"ms", std::to_string(static_cast<int64_t>(seconds * 1000))}});
@@ -506,7 +552,7 @@ class Server::Impl {
   }
 
   asio::awaitable<Response> Dispatch(Request& req, ParserBodyReader& reader,
-                                     std::string* route_name) {
+                                     const Route** matched) {
     auto segments = SplitPath(req.path);
     if (!segments) {
       co_return ErrorFor(req.path, InvalidArgument("malformed path"), req.request_id);
@@ -528,7 +574,7 @@ class Server::Impl {
       co_return ErrorFor(req.path, NotFound("No route for the URI", domain::kErrNoRoute),
                          req.request_id);
     }
-    *route_name = match.route->pattern;
+    *matched = match.route;
     if (match.route->stream_handler) {
       co_return co_await match.route->stream_handler(req, match.params, reader);
     }
@@ -585,81 +631,147 @@ class Server::Impl {
     co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
   }
 
+  // Writes the response. The header is serialised into one buffer (SerializeHead) and leaves
+  // with the first body bytes where it can: a string body in the same write, a file body with
+  // MSG_MORE so that the kernel holds the header until sendfile(2) adds the file's bytes. Only a
+  // multipart body, whose many small writes would each make a packet, sets TCP_CORK.
   asio::awaitable<bool> WriteResponse(beast::tcp_stream& stream, const Request& req, Response& res,
                                       bool keep_alive) {
-    http::response<http::empty_body> head{static_cast<http::status>(res.status), 11};
-    for (const auto& [name, value] : res.headers.fields()) {
-      head.insert(name, value);
-    }
     bool no_body =
         res.status == 204 || res.status == 304 || (res.status >= 100 && res.status < 200);
-    if (!no_body) {
-      head.content_length(res.ContentLength());
-    }
-    head.keep_alive(keep_alive);
     bool send_body = !no_body && !res.omit_body && req.method != "HEAD";
+    std::string out;
+    out.reserve(kHeadReserve + (send_body && res.parts.empty() ? res.body.size() : 0));
+    SerializeHead(res, no_body, keep_alive, &out);
 
-    error_code ec;
-    if (send_body && !res.parts.empty()) {
-      SetCork(stream.socket(), true);
-    }
-    http::response_serializer<http::empty_body> sr{head};
-    stream.expires_after(options_.io_timeout);
-    co_await http::async_write_header(stream, sr, asio::redirect_error(asio::use_awaitable, ec));
-    if (ec || !send_body) {
-      co_return !ec;
-    }
-    if (res.parts.empty()) {
-      co_return co_await WriteBytes(stream, res.body);
-    }
-    bool ok = true;
-    for (const BodyPart& part : res.parts) {
-      ok = std::holds_alternative<std::string>(part)
-               ? co_await WriteBytes(stream, std::get<std::string>(part))
-               : co_await SendFile(stream, std::get<FileSlice>(part));
-      if (!ok) {
-        break;
+    auto& socket = stream.socket();
+    if (!socket.native_non_blocking()) {
+      error_code ec;
+      socket.native_non_blocking(true, ec);  // once per connection: it costs a system call
+      if (ec) {
+        co_return false;
       }
     }
-    SetCork(stream.socket(), false);  // sends what the cork still holds
+    if (!send_body) {
+      co_return co_await SendAll(socket, out, 0);
+    }
+    if (res.parts.empty()) {
+      out += res.body;
+      co_return co_await SendAll(socket, out, 0);
+    }
+    if (res.parts.size() == 1 && std::holds_alternative<FileSlice>(res.parts[0])) {
+      const FileSlice& slice = std::get<FileSlice>(res.parts[0]);
+      co_return co_await SendAll(socket, out, slice.length > 0 ? MSG_MORE : 0) &&
+          co_await SendFile(socket, slice);
+    }
+    SetCork(socket, true);
+    bool ok = co_await SendAll(socket, out, 0);
+    for (size_t i = 0; ok && i < res.parts.size(); ++i) {
+      const BodyPart& part = res.parts[i];
+      ok = std::holds_alternative<std::string>(part)
+               ? co_await SendAll(socket, std::get<std::string>(part), 0)
+               : co_await SendFile(socket, std::get<FileSlice>(part));
+    }
+    SetCork(socket, false);  // sends what the cork still holds
     co_return ok;
   }
 
-  // TCP_CORK (tcp(7)): while set, the kernel sends only full segments, so a response's header,
-  // its multipart framing and the file bytes from sendfile(2) leave in as few packets as they
-  // fill, instead of one small packet per write. Clearing it sends the rest at once.
+  // The status line and header fields (RFC 9112 sections 4 and 5), with Content-Length and,
+  // when the connection ends here, Connection: close. Kino sets these two itself, so the
+  // handler's own are dropped, and so is any field whose name or value could split the header
+  // (a CR or LF, which only a bug could put there).
+  static void SerializeHead(const Response& res, bool no_body, bool keep_alive, std::string* out) {
+    out->append("HTTP/1.1 ");
+    AppendDecimal(static_cast<uint64_t>(res.status), out);
+    out->push_back(' ');
+    auto reason = http::obsolete_reason(static_cast<http::status>(res.status));
+    out->append(reason.data(), reason.size());
+    out->append("\r\n");
+    for (const auto& [name, value] : res.headers.fields()) {
+      if (EqualsIgnoreCase(name, "Content-Length") || EqualsIgnoreCase(name, "Connection") ||
+          EqualsIgnoreCase(name, "Transfer-Encoding")) {
+        continue;
+      }
+      if (name.empty() || !IsSafeInHeader(name, true) || !IsSafeInHeader(value, false)) {
+        log::Warn("response_header_dropped", "a response header field held a line break");
+        continue;
+      }
+      out->append(name);
+      out->append(": ");
+      out->append(value);
+      out->append("\r\n");
+    }
+    if (!no_body) {
+      out->append("Content-Length: ");
+      AppendDecimal(res.ContentLength(), out);
+      out->append("\r\n");
+    }
+    if (!keep_alive) {
+      out->append("Connection: close\r\n");
+    }
+    out->append("\r\n");
+  }
+
+  // False when `text` holds a CR or LF (or, in a field name, a colon or space): bytes that
+  // would end the field early.
+  static bool IsSafeInHeader(std::string_view text, bool is_name) {
+    for (char c : text) {
+      if (c == '\r' || c == '\n' || (is_name && (c == ':' || c == ' '))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  static void AppendDecimal(uint64_t value, std::string* out) {
+    char digits[20];
+    auto [end, ec] = std::to_chars(digits, digits + sizeof(digits), value);
+    out->append(digits, end);
+  }
+
+  // TCP_CORK (tcp(7)): while set, the kernel sends only full segments, so a multipart answer's
+  // framing and file bytes leave in as few packets as they fill, instead of one small packet
+  // per write. Clearing it sends the rest at once.
   static void SetCork(tcp::socket& socket, bool on) {
     int value = on ? 1 : 0;
     ::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_CORK, &value, sizeof(value));
   }
 
-  asio::awaitable<bool> WriteBytes(beast::tcp_stream& stream, const std::string& bytes) {
-    if (bytes.empty()) {
-      co_return true;
+  // Writes all of `bytes` to the non-blocking socket, waiting for room when it is full.
+  // `flags` may hold MSG_MORE: more of the response follows at once.
+  asio::awaitable<bool> SendAll(tcp::socket& socket, std::string_view bytes, int flags) {
+    while (!bytes.empty()) {
+      ssize_t n = ::send(socket.native_handle(), bytes.data(), bytes.size(), flags | MSG_NOSIGNAL);
+      if (n > 0) {
+        bytes.remove_prefix(static_cast<size_t>(n));
+        continue;
+      }
+      if (n < 0 && errno == EINTR) {
+        continue;
+      }
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        if (!co_await WaitWritable(socket)) {
+          co_return false;
+        }
+        continue;
+      }
+      co_return false;  // the client went away
     }
-    error_code ec;
-    stream.expires_after(options_.io_timeout);
-    co_await asio::async_write(stream, asio::buffer(bytes),
-                               asio::redirect_error(asio::use_awaitable, ec));
-    co_return !ec;
+    co_return true;
   }
 
   // Sends a file range with sendfile(2): the bytes go from the page cache to the socket
   // without passing through user space, and a slow reader costs only the socket's buffer.
-  asio::awaitable<bool> SendFile(beast::tcp_stream& stream, const FileSlice& slice) {
-    int fd = ::open(slice.path.c_str(), O_RDONLY | O_CLOEXEC);
+  // Uses the descriptor the handler opened when it gave one, else opens the path.
+  asio::awaitable<bool> SendFile(tcp::socket& socket, const FileSlice& slice) {
+    int fd = slice.file ? slice.file->fd() : ::open(slice.path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
       log::Warn("sendfile_open_failed", "file vanished while sending");
       co_return false;
     }
-    auto& socket = stream.socket();
-    error_code ec;
-    if (!socket.native_non_blocking()) {
-      socket.native_non_blocking(true, ec);  // once per connection: it costs a syscall
-    }
     off_t offset = static_cast<off_t>(slice.offset);
     uint64_t remaining = slice.length;
-    bool ok = !ec;
+    bool ok = true;
     while (ok && remaining > 0) {
       ssize_t n = ::sendfile(socket.native_handle(), fd, &offset,
                              static_cast<size_t>(std::min<uint64_t>(remaining, kSendfileChunk)));
@@ -676,7 +788,9 @@ class Server::Impl {
       }
       ok = false;  // n == 0: the file is shorter than planned; or a socket error
     }
-    ::close(fd);
+    if (!slice.file) {
+      ::close(fd);
+    }
     co_return ok;
   }
 

@@ -1,6 +1,7 @@
 // kino: the one binary. `kino serve` runs the API, the delivery paths and the job workers;
 // `kino tokens ...` manages API tokens in the data directory's database.
 #include <algorithm>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -169,6 +170,10 @@ int Fail(const Status& s) {
 }
 
 int Serve(const Config& config) {
+  // A client that resets its connection while a file goes out with sendfile(2) makes the next
+  // write fail with EPIPE, and by default also raise SIGPIPE, which ends the process. Kino
+  // handles the error where it happens; the signal must not take every other client down.
+  std::signal(SIGPIPE, SIG_IGN);
   media::RouteLibavLogs();
   auto stores = OpenStores(config.data_dir, config.database_url);
   if (!stores.ok()) {

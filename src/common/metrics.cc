@@ -66,70 +66,104 @@ Registry& GetRegistry() {
 
 }  // namespace
 
+namespace {
+
+// The series of `map` for `labels`, made on first use. The caller holds the family's mutex.
+template <typename SeriesT, typename... Args>
+SeriesT& FindOrAdd(std::map<Labels, std::unique_ptr<SeriesT>>& map, const Labels& labels,
+                   Args&&... args) {
+  auto it = map.find(labels);
+  if (it == map.end()) {
+    it = map.emplace(labels, std::make_unique<SeriesT>(std::forward<Args>(args)...)).first;
+  }
+  return *it->second;
+}
+
+double ValueOf(const std::map<Labels, std::unique_ptr<ValueSeries>>& map, const Labels& labels) {
+  auto it = map.find(labels);
+  return it == map.end() ? 0 : it->second->Value();
+}
+
+void RenderValues(const std::string& name,
+                  const std::map<Labels, std::unique_ptr<ValueSeries>>& map, std::string* out) {
+  for (const auto& [labels, series] : map) {
+    *out += name + FormatLabels(labels) + " " + FormatNumber(series->Value()) + "\n";
+  }
+}
+
+}  // namespace
+
 Counter::Counter(std::string name, std::string help)
     : name_(std::move(name)), help_(std::move(help)) {}
 
-void Counter::Increment(const Labels& labels, double by) {
+ValueSeries& Counter::Series(const Labels& labels) {
   std::lock_guard<std::mutex> lock(mu_);
-  values_[labels] += by;
+  return FindOrAdd(values_, labels);
+}
+
+void Counter::Increment(const Labels& labels, double by) {
+  Series(labels).Add(by);
 }
 
 double Counter::Value(const Labels& labels) const {
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = values_.find(labels);
-  return it == values_.end() ? 0 : it->second;
+  return ValueOf(values_, labels);
 }
 
 void Counter::Render(std::string* out) const {
   RenderHeader(out, name_, help_, "counter");
   std::lock_guard<std::mutex> lock(mu_);
-  for (const auto& [labels, value] : values_) {
-    *out += name_ + FormatLabels(labels) + " " + FormatNumber(value) + "\n";
-  }
+  RenderValues(name_, values_, out);
 }
 
 Gauge::Gauge(std::string name, std::string help) : name_(std::move(name)), help_(std::move(help)) {}
 
-void Gauge::Add(double delta, const Labels& labels) {
+ValueSeries& Gauge::Series(const Labels& labels) {
   std::lock_guard<std::mutex> lock(mu_);
-  values_[labels] += delta;
+  return FindOrAdd(values_, labels);
+}
+
+void Gauge::Add(double delta, const Labels& labels) {
+  Series(labels).Add(delta);
 }
 
 void Gauge::Set(double value, const Labels& labels) {
-  std::lock_guard<std::mutex> lock(mu_);
-  values_[labels] = value;
+  Series(labels).Set(value);
 }
 
 double Gauge::Value(const Labels& labels) const {
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = values_.find(labels);
-  return it == values_.end() ? 0 : it->second;
+  return ValueOf(values_, labels);
 }
 
 void Gauge::Render(std::string* out) const {
   RenderHeader(out, name_, help_, "gauge");
   std::lock_guard<std::mutex> lock(mu_);
-  for (const auto& [labels, value] : values_) {
-    *out += name_ + FormatLabels(labels) + " " + FormatNumber(value) + "\n";
+  RenderValues(name_, values_, out);
+}
+
+HistogramSeries::HistogramSeries(const std::vector<double>* bounds)
+    : bounds_(bounds), buckets_(std::make_unique<std::atomic<uint64_t>[]>(bounds->size())) {}
+
+void HistogramSeries::Observe(double value) {
+  // Cumulative buckets: the value counts in every bucket whose bound it does not pass.
+  for (size_t i = bounds_->size(); i > 0 && value <= (*bounds_)[i - 1]; --i) {
+    buckets_[i - 1].fetch_add(1, std::memory_order_relaxed);
   }
+  count_.fetch_add(1, std::memory_order_relaxed);
+  sum_.fetch_add(value, std::memory_order_relaxed);
 }
 
 Histogram::Histogram(std::string name, std::string help, std::vector<double> bounds)
     : name_(std::move(name)), help_(std::move(help)), bounds_(std::move(bounds)) {}
 
-void Histogram::Observe(double value, const Labels& labels) {
+HistogramSeries& Histogram::Series(const Labels& labels) {
   std::lock_guard<std::mutex> lock(mu_);
-  Series& s = series_[labels];
-  if (s.buckets.empty()) {
-    s.buckets.assign(bounds_.size(), 0);
-  }
-  for (size_t i = 0; i < bounds_.size(); ++i) {
-    if (value <= bounds_[i]) {
-      ++s.buckets[i];
-    }
-  }
-  ++s.count;
-  s.sum += value;
+  return FindOrAdd(series_, labels, &bounds_);
+}
+
+void Histogram::Observe(double value, const Labels& labels) {
+  Series(labels).Observe(value);
 }
 
 void Histogram::Render(std::string* out) const {
@@ -138,12 +172,14 @@ void Histogram::Render(std::string* out) const {
   for (const auto& [labels, s] : series_) {
     for (size_t i = 0; i < bounds_.size(); ++i) {
       *out += name_ + "_bucket" + FormatLabels(labels, "le", FormatNumber(bounds_[i])) + " " +
-              std::to_string(s.buckets[i]) + "\n";
+              std::to_string(s->buckets_[i].load(std::memory_order_relaxed)) + "\n";
     }
-    *out += name_ + "_bucket" + FormatLabels(labels, "le", "+Inf") + " " + std::to_string(s.count) +
-            "\n";
-    *out += name_ + "_sum" + FormatLabels(labels) + " " + FormatNumber(s.sum) + "\n";
-    *out += name_ + "_count" + FormatLabels(labels) + " " + std::to_string(s.count) + "\n";
+    uint64_t count = s->count_.load(std::memory_order_relaxed);
+    *out +=
+        name_ + "_bucket" + FormatLabels(labels, "le", "+Inf") + " " + std::to_string(count) + "\n";
+    *out += name_ + "_sum" + FormatLabels(labels) + " " +
+            FormatNumber(s->sum_.load(std::memory_order_relaxed)) + "\n";
+    *out += name_ + "_count" + FormatLabels(labels) + " " + std::to_string(count) + "\n";
   }
 }
 

@@ -137,13 +137,25 @@ std::optional<int64_t> ParseRfc3339(std::string_view s) {
   return secs * 1000000 + frac_micros;
 }
 
+// Formatted by hand, not with snprintf: every file answer carries one (Last-Modified).
 std::string FormatHttpDate(int64_t micros) {
   std::tm tm = ToTm(micros);
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%s, %02d %s %04d %02d:%02d:%02d GMT", kWeekdays[tm.tm_wday],
-                tm.tm_mday, kMonths[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
-                tm.tm_sec);
-  return buf;
+  auto two = [](int v, char* at) {
+    at[0] = static_cast<char>('0' + v / 10 % 10);
+    at[1] = static_cast<char>('0' + v % 10);
+  };
+  // "Sun, 06 Nov 1994 08:49:37 GMT"
+  std::string out = "Xxx, 00 Xxx 0000 00:00:00 GMT";
+  out.replace(0, 3, kWeekdays[tm.tm_wday], 3);
+  two(tm.tm_mday, &out[5]);
+  out.replace(8, 3, kMonths[tm.tm_mon], 3);
+  int year = tm.tm_year + 1900;
+  two(year / 100, &out[12]);
+  two(year % 100, &out[14]);
+  two(tm.tm_hour, &out[17]);
+  two(tm.tm_min, &out[20]);
+  two(tm.tm_sec, &out[23]);
+  return out;
 }
 
 std::optional<int64_t> ParseHttpDate(std::string_view s) {

@@ -11,6 +11,8 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "tests/support/kino_server.h"
 
@@ -592,6 +594,29 @@ TEST_F(DownloadsTest, UnknownFilesAndVideosAre404) {
             404);
   EXPECT_EQ(Head(server_->url() + "/00000000000000000000000000000001/downloads/audio.m4a").status,
             404);
+}
+
+// A client that resets its connection while a download is going out (a player seeking, a tab
+// closed) ends that response only. The reset makes the server's next write fail with EPIPE,
+// which also raises SIGPIPE: the server must survive that and go on serving.
+TEST_F(DownloadsTest, ClientsResettingMidDownloadDoNotStopTheServer) {
+  const std::string request =
+      "GET /" + uid_ + "/downloads/default.mp4 HTTP/1.1\r\nHost: kino\r\n\r\n";
+  // The signal comes only when the reset lands between two of the server's writes, so many
+  // tries, each resetting as soon as the first bytes arrive.
+  for (int i = 0; i < 300; ++i) {
+    int fd = ConnectRaw(server_->url());
+    ASSERT_GE(fd, 0) << "the server stopped after " << i << " resets\n" << server_->log();
+    ASSERT_EQ(send(fd, request.data(), request.size(), 0), static_cast<ssize_t>(request.size()));
+    char head[100];
+    recv(fd, head, sizeof(head), 0);
+    linger reset{1, 0};  // close with RST, not FIN
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
+    close(fd);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(Head(FileUrl("default.mp4")).status, 200) << server_->log();
+  EXPECT_EQ(Get(server_->url() + "/healthz").status, 200);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -93,6 +93,28 @@ TEST_F(FoundationTest, MetricsCountRequestsInPrometheusFormat) {
   EXPECT_NE(r.body.find("kino_http_in_flight_requests"), std::string::npos);
 }
 
+// Series are counted per route, method and status; a method Kino does not serve is counted as
+// "other", so made-up methods cannot add series without bound.
+TEST_F(FoundationTest, MetricsNameEachRouteAndFoldUnknownMethods) {
+  EXPECT_EQ(Http({"BREW", server_.url() + "/healthz", {}, "", "", 10}).status, 405);
+  EXPECT_EQ(Http({"MKCOFFEE", server_.url() + "/nowhere", {}, "", "", 10}).status, 404);
+  EXPECT_EQ(Get(server_.url() + "/healthz").status, 200);
+  std::string text = Get(server_.url() + "/metrics").body;
+  EXPECT_NE(text.find(R"(kino_http_requests_total{route="/healthz",method="GET",status="200"} )"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(
+      text.find(R"(kino_http_requests_total{route="unmatched",method="other",status="405"} 1)"),
+      std::string::npos)
+      << text;
+  EXPECT_NE(
+      text.find(R"(kino_http_requests_total{route="unmatched",method="other",status="404"} 1)"),
+      std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("BREW"), std::string::npos);
+  EXPECT_EQ(text.find("MKCOFFEE"), std::string::npos);
+}
+
 // Every account-scoped route refuses a request without credentials, with a bad token, and
 // with a good token for another account.
 TEST_F(FoundationTest, EveryApiRouteNeedsTheAccountsToken) {
