@@ -92,18 +92,7 @@ cat "$PKG/audio/init.mp4" $(ls "$PKG/audio"/seg_*.m4s | sort) >"$WORK/audio.mp4"
 
 # ---- 1. time to a ready download
 download_ready_seconds() {
-  curl -sf -X DELETE -H "$AUTH" "$API/$UID_/downloads" >/dev/null 2>&1 || true
-  sync
-  local t0 status
-  t0=$(now)
-  curl -sf -X POST -H "$AUTH" "$API/$UID_/downloads" >/dev/null
-  for _ in $(seq 6000); do
-    status=$(curl -sf -H "$AUTH" "$API/$UID_/downloads" | jq -r .result.default.status)
-    [ "$status" != inprogress ] && break
-    sleep 0.02
-  done
-  [ "$status" = ready ] || { echo "download ended in $status" >&2; return 1; }
-  elapsed "$t0"
+  python3 "$HERE/ready_time.py" "$API" "$TOKEN" "$UID_"
 }
 ffmpeg_seconds() {
   rm -f "$WORK/ff.mp4"
@@ -129,7 +118,7 @@ FILE="$WORK/data/blobs/videos/$UID_/downloads/default.mp4"
 SIZE=$(stat -c %s "$FILE")
 say
 say "## 1. POST .../downloads to ready (median of $REPEAT)"
-say "kino (remux video+audio, SHA-256, store, API polling every 20 ms): $(printf %.3f "$K") s  [runs: $(tr '\n' ' ' <"$WORK/t_kino")]"
+say "kino (remux video+audio, SHA-256, fsync; API polled every 2 ms):     $(printf %.3f "$K") s  [runs: $(tr '\n' ' ' <"$WORK/t_kino")]"
 say "ffmpeg -i TOP -c copy -movflags +faststart:                          $(printf %.3f "$FT") s  ratio kino/ffmpeg $(printf %.2f "$(echo "$K / $FT" | bc -l)")"
 say "ffmpeg -i TOP -i AUDIO -c copy -movflags +faststart:                 $(printf %.3f "$FB") s  ratio kino/ffmpeg $(printf %.2f "$(echo "$K / $FB" | bc -l)")"
 say "download size: $SIZE bytes"

@@ -2,11 +2,12 @@
 
 #include <cerrno>
 #include <cstring>
-#include <optional>
+#include <thread>
 #include <utility>
 #include <vector>
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "common/crypto.h"
@@ -83,15 +84,12 @@ class SegmentFiles {
   std::vector<OpenFile> open_;
 };
 
-// Copies `length` bytes between files. With a hasher, through a buffer (pread, hash, pwrite), so
-// that the bytes are hashed as they pass and the output need not be read back; without one,
-// inside the kernel with copy_file_range(2), falling back to the buffer where the kernel or file
-// system cannot (different file systems, old kernels). Copies must come in output order when
-// hashing.
+// Copies `length` bytes between files inside the kernel with copy_file_range(2), falling back
+// to a buffer (pread, pwrite) where the kernel or file system cannot (different file systems,
+// old kernels).
 class RangeCopier {
  public:
-  RangeCopier(int out_fd, Sha256Hasher* hasher)
-      : out_fd_(out_fd), fallback_(hasher != nullptr), hasher_(hasher) {}
+  explicit RangeCopier(int out_fd) : out_fd_(out_fd) {}
 
   Status Copy(int in_fd, uint64_t in_offset, uint64_t out_offset, uint64_t length) {
     while (length > 0) {
@@ -135,16 +133,10 @@ class RangeCopier {
     if (got <= 0) {
       return got;
     }
-    if (hasher_ != nullptr) {
-      hasher_->Update(std::string_view(buffer_.data(), static_cast<size_t>(got)));
-    }
-    return WriteAll(buffer_.data(), static_cast<size_t>(got), out_offset);
-  }
-
-  ssize_t WriteAll(const char* data, size_t size, uint64_t offset) {
     size_t done = 0;
-    while (done < size) {
-      ssize_t n = ::pwrite(out_fd_, data + done, size - done, static_cast<off_t>(offset + done));
+    while (done < static_cast<size_t>(got)) {
+      ssize_t n = ::pwrite(out_fd_, buffer_.data() + done, static_cast<size_t>(got) - done,
+                           static_cast<off_t>(out_offset + done));
       if (n < 0 && errno == EINTR) {
         continue;
       }
@@ -153,14 +145,42 @@ class RangeCopier {
       }
       done += static_cast<size_t>(n);
     }
-    return static_cast<ssize_t>(size);
+    return got;
   }
 
   int out_fd_;
   bool fallback_ = false;
-  Sha256Hasher* hasher_;  // null: no hashing
   std::vector<char> buffer_;
 };
+
+// The SHA-256 of the first `size` bytes of the open file `fd`, read through a shared mapping
+// of its page cache (no copy into a buffer); through pread where the file cannot be mapped.
+Result<std::string> Sha256OfFile(int fd, uint64_t size) {
+  Sha256Hasher hasher;
+  void* map = ::mmap(nullptr, static_cast<size_t>(size), PROT_READ, MAP_SHARED, fd, 0);
+  if (map != MAP_FAILED) {
+    ::madvise(map, static_cast<size_t>(size), MADV_SEQUENTIAL);
+    hasher.Update(std::string_view(static_cast<const char*>(map), static_cast<size_t>(size)));
+    ::munmap(map, static_cast<size_t>(size));
+    return hasher.Finish();
+  }
+  std::vector<char> buffer(kFallbackBufferBytes);
+  uint64_t offset = 0;
+  while (offset < size) {
+    size_t want = static_cast<size_t>(std::min<uint64_t>(size - offset, buffer.size()));
+    ssize_t n = ::pread(fd, buffer.data(), want, static_cast<off_t>(offset));
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      return Internal(std::string("reading the download back to hash it: ") +
+                      (n < 0 ? std::strerror(errno) : "file shorter than written"));
+    }
+    hasher.Update(std::string_view(buffer.data(), static_cast<size_t>(n)));
+    offset += static_cast<uint64_t>(n);
+  }
+  return hasher.Finish();
+}
 
 Status WriteHeader(int fd, const std::string& header) {
   size_t done = 0;
@@ -202,9 +222,9 @@ Status CopyChunk(const Mp4Chunk& chunk, const Mp4TrackIndex& track, SegmentFiles
 
 Status CopyPayload(const Mp4FlatLayout& layout, const std::vector<Mp4TrackIndex>& tracks,
                    const std::vector<const FragmentedTrack*>& track_files, int out_fd,
-                   const DownloadProgressFn& progress, Sha256Hasher* hasher) {
+                   const DownloadProgressFn& progress) {
   SegmentFiles files(track_files);
-  RangeCopier copier(out_fd, hasher);
+  RangeCopier copier(out_fd);
   uint64_t out_offset = layout.header.size();
   uint64_t copied = 0;
   for (const Mp4Chunk& chunk : layout.chunks) {
@@ -239,18 +259,22 @@ Status MakeProgressive(const std::vector<Source>& sources, Mp4Brand brand,
 
   KINO_ASSIGN_OR_RETURN(AtomicOutputFile file, AtomicOutputFile::Create(out_path));
   KINO_RETURN_IF_ERROR(WriteHeader(file.fd(), layout.header));
-  // The file is the header then the payload in order, so one pass hashes it all.
-  std::optional<Sha256Hasher> hasher;
-  if (written != nullptr) {
-    hasher.emplace();
-    hasher->Update(layout.header);
-  }
-  KINO_RETURN_IF_ERROR(
-      CopyPayload(layout, tracks, track_files, file.fd(), progress, hasher ? &*hasher : nullptr));
-  KINO_RETURN_IF_ERROR(file.Commit());
-  if (written != nullptr) {
-    written->size = layout.header.size() + layout.payload_bytes;
-    written->sha256 = hasher->Finish();
+  KINO_RETURN_IF_ERROR(CopyPayload(layout, tracks, track_files, file.fd(), progress));
+  uint64_t size = layout.header.size() + layout.payload_bytes;
+  if (written == nullptr) {
+    KINO_RETURN_IF_ERROR(file.Commit());
+  } else {
+    // The SHA-256 is CPU work and the fsync is mostly waiting for the disk: the file is
+    // hashed from the page cache while a second thread syncs it. Both read the file only.
+    Status synced;
+    std::thread syncer([&file, &synced] { synced = file.Sync(); });
+    Result<std::string> digest = Sha256OfFile(file.fd(), size);
+    syncer.join();
+    KINO_RETURN_IF_ERROR(synced);
+    KINO_RETURN_IF_ERROR(digest.status());
+    KINO_RETURN_IF_ERROR(file.Commit());
+    written->size = size;
+    written->sha256 = std::move(*digest);
   }
   if (progress) {
     progress(1.0);  // done; a cancel now is too late to matter

@@ -27,7 +27,8 @@ std::string ParentDirectory(const std::string& path) {
 
 Result<AtomicOutputFile> AtomicOutputFile::Create(const std::string& final_path) {
   std::string temp = final_path + ".tmp";
-  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  // Read and write: the writer may read what it wrote (to hash it) before committing.
+  int fd = ::open(temp.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {
     return ErrnoStatus("open", temp);
   }
@@ -40,7 +41,8 @@ AtomicOutputFile::AtomicOutputFile(std::string final_path, int fd)
 AtomicOutputFile::AtomicOutputFile(AtomicOutputFile&& other) noexcept
     : final_path_(std::move(other.final_path_)),
       temp_path_(std::move(other.temp_path_)),
-      fd_(std::exchange(other.fd_, -1)) {}
+      fd_(std::exchange(other.fd_, -1)),
+      synced_(other.synced_) {}
 
 AtomicOutputFile::~AtomicOutputFile() {
   Discard();
@@ -55,11 +57,20 @@ void AtomicOutputFile::Discard() {
   ::unlink(temp_path_.c_str());
 }
 
-Status AtomicOutputFile::Commit() {
+Status AtomicOutputFile::Sync() {
   if (::fsync(fd_) != 0) {
-    Status status = ErrnoStatus("fsync", temp_path_);
-    Discard();
-    return status;
+    return ErrnoStatus("fsync", temp_path_);
+  }
+  synced_ = true;
+  return Status::Ok();
+}
+
+Status AtomicOutputFile::Commit() {
+  if (!synced_) {
+    if (Status status = Sync(); !status.ok()) {
+      Discard();
+      return status;
+    }
   }
   int fd = std::exchange(fd_, -1);
   if (::close(fd) != 0 || ::rename(temp_path_.c_str(), final_path_.c_str()) != 0) {

@@ -24,8 +24,12 @@ class AtomicOutputFile {
   int fd() const { return fd_; }
   const std::string& temp_path() const { return temp_path_; }
 
-  // fsync(2)s the data, closes it, renames it to the final path and fsyncs the directory so
-  // the rename survives a crash. On failure the temporary file is removed.
+  // fsync(2)s the data now, so that Commit() need not. Touches only the descriptor: it may run
+  // on another thread while this one reads the file through fd(), nothing else.
+  Status Sync();
+
+  // fsync(2)s the data (unless Sync() did), closes it, renames it to the final path and fsyncs
+  // the directory so the rename survives a crash. On failure the temporary file is removed.
   Status Commit();
 
  private:
@@ -35,6 +39,7 @@ class AtomicOutputFile {
   std::string final_path_;
   std::string temp_path_;
   int fd_ = -1;
+  bool synced_ = false;
 };
 
 }  // namespace kino::media
