@@ -314,10 +314,16 @@ Result<ServedFile> DownloadFile(ApiContext& ctx, const Request& req, const domai
                                 domain::DownloadType type) {
   KINO_ASSIGN_OR_RETURN(std::shared_ptr<const domain::Download> download,
                         ctx.rows->Download(*ctx.db, video.uid, type));
-  if (!download || download->status != domain::DownloadStatus::kReady) {
-    return NotFound(download ? "the download is not ready yet"
-                             : "the download was not created; POST .../downloads first",
+  if (!download) {
+    return NotFound("the download was not created; POST .../downloads first",
                     domain::kErrDownloadNotFound);
+  }
+  if (download->status == domain::DownloadStatus::kError) {
+    return NotFound("the download failed; GET .../downloads says why",
+                    domain::kErrDownloadNotFound);
+  }
+  if (download->status != domain::DownloadStatus::kReady) {
+    return NotFound("the download is not ready yet", domain::kErrDownloadNotFound);
   }
   KINO_ASSIGN_OR_RETURN(std::string disposition, DispositionFor(req, video, type));
   KINO_ASSIGN_OR_RETURN(ServedFile f, OpenBlob(ctx, domain::DownloadBlobKey(video.uid, type)));

@@ -12,6 +12,8 @@
 // job defers (the pool runs it again in about a second without counting an attempt).
 #include <algorithm>
 #include <filesystem>
+#include <string>
+#include <string_view>
 
 #include "api/webhook_events.h"
 #include "app/job_handlers.h"
@@ -61,6 +63,21 @@ media::FragmentedTrack TrackOf(const std::string& package_dir, const media::Rend
     track.segment_paths.push_back(dir + segment);
   }
   return track;
+}
+
+// Why a make_download job gave up, in words for the API and the webhook event. Media errors
+// name files under the data directory, which are no business of the account.
+std::string_view ReasonForAccount(const Status& status) {
+  switch (status.code()) {
+    case StatusCode::kDataLoss:
+      return "the video's stored renditions are damaged";
+    case StatusCode::kNotFound:
+      return "the video's stored renditions are missing";
+    case StatusCode::kInvalidArgument:
+      return "the video's stored renditions cannot be read";
+    default:
+      return "an internal error; the server log has the details";
+  }
 }
 
 void RemoveQuietly(const std::string& path) {
@@ -155,7 +172,10 @@ class DownloadHandler : public jobs::JobHandler {
     if (!type.ok() || !video.ok()) {
       return;
     }
-    Status s = Fail(*video, *type, "making the download failed: " + last_error.message());
+    // The job_failed log line holds the whole status; the text the account sees names the
+    // cause without the server's file paths.
+    Status s = Fail(*video, *type,
+                    "making the download failed: " + std::string(ReasonForAccount(last_error)));
     if (!s.ok()) {
       log::Error("download_fail_save_failed", s.ToString(), {{"video_uid", job.video_uid}});
     }

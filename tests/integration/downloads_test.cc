@@ -1,11 +1,16 @@
 // Downloads end to end: the API (create, status, delete, errors), the files themselves (checked
-// by the ffprobe program), their delivery (ranges, validators, names, digests, CORS), and the
-// lifecycle (video deleted, server killed during generation).
+// by the ffprobe program), their delivery (ranges, validators, names, digests, CORS, signed
+// URLs), the lifecycle (video deleted, server killed during generation, damaged renditions) and
+// the webhook events.
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <map>
 #include <memory>
 #include <regex>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -15,6 +20,7 @@
 #include <unistd.h>
 
 #include "tests/support/kino_server.h"
+#include "tests/support/webhook_receiver.h"
 
 namespace kino::testing {
 namespace {
@@ -168,6 +174,20 @@ std::string ReadyVideo(const KinoServer& server, const std::string& dir, const s
   return uid;
 }
 
+// ffmpeg arguments of the shared test video: 3 s of 320x240 H.264 and AAC.
+constexpr const char* kTinyVideoArgs =
+    "-f lavfi -i testsrc2=size=320x240:rate=25:duration=3 -f lavfi -i "
+    "sine=frequency=440:sample_rate=48000:duration=3 -c:v libx264 -preset ultrafast -pix_fmt "
+    "yuv420p -g 50 -c:a aac -b:a 96k -shortest";
+
+// Asks for both downloads of `uid` and waits for them. True when both are ready.
+bool MakeBothDownloads(const KinoServer& server, const std::string& uid) {
+  PostNoBody(server, "/" + uid + "/downloads");
+  PostNoBody(server, "/" + uid + "/downloads/audio");
+  return WaitForDownload(server, uid, "default").value("status", "") == "ready" &&
+         WaitForDownload(server, uid, "audio").value("status", "") == "ready";
+}
+
 // A video that will stay in state error: a direct creator upload of a file that is no video.
 std::string ErroredVideo(const KinoServer& server) {
   nlohmann::json made = server.ApiPost("/direct_upload", R"({"maxDurationSeconds":60})").Json();
@@ -187,16 +207,10 @@ class DownloadsTest : public ::testing::Test {
     server_ = new KinoServer();
     ASSERT_TRUE(server_->Start()) << server_->log();
     dir_ = new TempDir();
-    uid_ = ReadyVideo(*server_, dir_->path(), "holiday.mp4",
-                      "-f lavfi -i testsrc2=size=320x240:rate=25:duration=3 -f lavfi -i "
-                      "sine=frequency=440:sample_rate=48000:duration=3 -c:v libx264 -preset "
-                      "ultrafast -pix_fmt yuv420p -g 50 -c:a aac -b:a 96k -shortest");
+    uid_ = ReadyVideo(*server_, dir_->path(), "holiday.mp4", kTinyVideoArgs);
     ASSERT_FALSE(uid_.empty()) << server_->log();
     video_ = new nlohmann::json(server_->ApiGet("/" + uid_).Json()["result"]);
-    ASSERT_EQ(PostNoBody(*server_, "/" + uid_ + "/downloads").status, 200);
-    ASSERT_EQ(PostNoBody(*server_, "/" + uid_ + "/downloads/audio").status, 200);
-    ASSERT_EQ(WaitForDownload(*server_, uid_, "default").value("status", ""), "ready");
-    ASSERT_EQ(WaitForDownload(*server_, uid_, "audio").value("status", ""), "ready");
+    ASSERT_TRUE(MakeBothDownloads(*server_, uid_)) << server_->log();
   }
 
   static void TearDownTestSuite() {
@@ -620,6 +634,243 @@ TEST_F(DownloadsTest, ClientsResettingMidDownloadDoNotStopTheServer) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Downloads of a video that requires signed URLs, fetched as a downloads user does: a token from
+// the /token endpoint in place of the uid in the `url` the API gives.
+
+class SignedDownloadsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    server_ = new KinoServer();
+    dir_ = new TempDir();
+    ASSERT_TRUE(server_->Start()) << server_->log();
+    uid_ = ReadyVideo(*server_, dir_->path(), "private.mp4", kTinyVideoArgs);
+    ASSERT_FALSE(uid_.empty()) << server_->log();
+    ASSERT_TRUE(MakeBothDownloads(*server_, uid_)) << server_->log();
+    items_ = new nlohmann::json(server_->ApiGet("/" + uid_ + "/downloads").Json()["result"]);
+    // What anyone could fetch while the video was public.
+    public_bytes_ = new std::map<std::string, std::string>();
+    for (const char* type : {"default", "audio"}) {
+      HttpResponse r = Get((*items_)[type].value("url", ""));
+      ASSERT_EQ(r.status, 200) << type;
+      (*public_bytes_)[type] = r.body;
+    }
+    ASSERT_EQ(server_->ApiPost("/" + uid_, R"({"requireSignedURLs":true})").status, 200);
+    ready_ = true;
+  }
+
+  static void TearDownTestSuite() {
+    delete server_;
+    delete dir_;
+    delete items_;
+    delete public_bytes_;
+    server_ = nullptr;
+  }
+
+  void SetUp() override { ASSERT_TRUE(ready_) << (server_ != nullptr ? server_->log() : ""); }
+
+  // A token from the /token endpoint, made with `body` ("" on failure).
+  static std::string Token(const nlohmann::json& body) {
+    HttpResponse r = server_->ApiPost("/" + uid_ + "/token", body.dump());
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.Json()["result"].value("token", "");
+  }
+  // The API's `url` of the download `type` with `token` in place of the uid.
+  static std::string SignedUrl(const std::string& token, const std::string& type) {
+    std::string url = (*items_)[type].value("url", "");
+    size_t at = url.find("/" + uid_ + "/downloads/");
+    return at == std::string::npos ? "" : url.replace(at + 1, uid_.size(), token);
+  }
+  static const std::string& PublicBytes(const std::string& type) { return (*public_bytes_)[type]; }
+  static std::string Sha256Of(const std::string& type) {
+    return (*items_)[type].value("sha256", "");
+  }
+
+  static KinoServer* server_;
+  static TempDir* dir_;
+  static std::string uid_;
+  static nlohmann::json* items_;                             // GET .../downloads, both ready
+  static std::map<std::string, std::string>* public_bytes_;  // by type
+  static bool ready_;
+};
+
+KinoServer* SignedDownloadsTest::server_ = nullptr;
+TempDir* SignedDownloadsTest::dir_ = nullptr;
+std::string SignedDownloadsTest::uid_;
+nlohmann::json* SignedDownloadsTest::items_ = nullptr;
+std::map<std::string, std::string>* SignedDownloadsTest::public_bytes_ = nullptr;
+bool SignedDownloadsTest::ready_ = false;
+
+// The `N` of "private, max-age=N", or -1 for any other Cache-Control.
+int64_t PrivateMaxAge(const HttpResponse& r) {
+  std::smatch m;
+  std::string value = r.Header("cache-control");
+  if (!std::regex_match(value, m, std::regex("private, max-age=([0-9]+)"))) {
+    return -1;
+  }
+  return std::stoll(m[1]);
+}
+
+int64_t UnixNow() {
+  return static_cast<int64_t>(std::time(nullptr));
+}
+
+// The URIs of a playlist (RFC 8216 section 4.1: lines that are not tags or blank).
+std::vector<std::string> PlaylistUris(const std::string& playlist) {
+  std::vector<std::string> uris;
+  std::istringstream lines(playlist);
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.empty() && line[0] != '#') {
+      uris.push_back(line);
+    }
+  }
+  return uris;
+}
+
+TEST_F(SignedDownloadsTest, DownloadableTokenGetsTheBytesServedBeforeTheVideoWasPrivate) {
+  std::string token = Token({{"downloadable", true}});
+  ASSERT_FALSE(token.empty());
+  for (const char* type : {"default", "audio"}) {
+    SCOPED_TRACE(type);
+    HttpResponse r = Get(SignedUrl(token, type));
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_TRUE(r.body == PublicBytes(type));
+    std::string path = dir_->Join(std::string("signed-") + type);
+    WriteFile(path, r.body);
+    EXPECT_EQ(Sha256Hex(path), Sha256Of(type));
+    EXPECT_EQ(r.Header("etag"), "\"" + Sha256Of(type) + "\"");
+    EXPECT_EQ(r.Header("repr-digest"), "sha-256=:" + Sha256Base64(path) + ":");
+    HttpResponse head = Head(SignedUrl(token, type));
+    EXPECT_EQ(head.status, 200);
+    EXPECT_EQ(head.Header("content-length"), std::to_string(r.body.size()));
+  }
+}
+
+TEST_F(SignedDownloadsTest, RangesThroughTheTokenAnswer206WithTheirBytes) {
+  std::string token = Token({{"downloadable", true}});
+  const std::string& full = PublicBytes("default");
+  std::string size = std::to_string(full.size());
+  HttpResponse r = Get(SignedUrl(token, "default"), {{"Range", "bytes=100-199"}});
+  EXPECT_EQ(r.status, 206);
+  EXPECT_EQ(r.Header("content-range"), "bytes 100-199/" + size);
+  EXPECT_TRUE(r.body == full.substr(100, 100));
+  r = Get(SignedUrl(token, "default"), {{"Range", "bytes=-50"}});
+  EXPECT_EQ(r.status, 206);
+  EXPECT_EQ(r.Header("content-range"), "bytes " + std::to_string(full.size() - 50) + "-" +
+                                           std::to_string(full.size() - 1) + "/" + size);
+  EXPECT_TRUE(r.body == full.substr(full.size() - 50));
+  r = Get(SignedUrl(token, "default"), {{"Range", "bytes=" + size + "-"}});
+  EXPECT_EQ(r.status, 416);
+  EXPECT_EQ(r.Header("content-range"), "bytes */" + size);
+
+  // A client resuming the M4A piece by piece puts the whole file back together.
+  const std::string& audio = PublicBytes("audio");
+  const size_t step = 16384;
+  std::string joined;
+  for (size_t at = 0; at < audio.size(); at += step) {
+    std::string last = std::to_string(std::min(at + step, audio.size()) - 1);
+    HttpResponse part =
+        Get(SignedUrl(token, "audio"), {{"Range", "bytes=" + std::to_string(at) + "-" + last},
+                                        {"If-Range", "\"" + Sha256Of("audio") + "\""}});
+    ASSERT_EQ(part.status, 206);
+    EXPECT_EQ(part.Header("content-range"),
+              "bytes " + std::to_string(at) + "-" + last + "/" + std::to_string(audio.size()));
+    joined += part.body;
+  }
+  EXPECT_TRUE(joined == audio);
+}
+
+TEST_F(SignedDownloadsTest, FilenameParameterIsHonouredWithTheToken) {
+  std::string token = Token({{"downloadable", true}});
+  HttpResponse r = Get(SignedUrl(token, "default") + "?filename=holiday_2026");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.Header("content-disposition"), "attachment; filename=\"holiday_2026.mp4\"");
+  EXPECT_TRUE(r.body == PublicBytes("default"));
+  r = Get(SignedUrl(token, "audio") + "?filename=talk.m4a", {{"Range", "bytes=0-9"}});
+  EXPECT_EQ(r.status, 206);
+  EXPECT_EQ(r.Header("content-disposition"), "attachment; filename=\"talk.m4a\"");
+  // Without it, the file plays inline under the video's name (meta.name of the upload).
+  EXPECT_EQ(Head(SignedUrl(token, "default")).Header("content-disposition"),
+            "inline; filename=\"video.mp4\"");
+  // A bad name is refused with the token as without it.
+  r = Get(SignedUrl(token, "default") + "?filename=..%2Fx");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("filename"), std::string::npos) << r.body;
+  EXPECT_EQ(r.Header("content-disposition"), "");
+}
+
+TEST_F(SignedDownloadsTest, AnswersAreCachedPrivatelyNoLongerThanTheTokenLives) {
+  const int64_t exp = UnixNow() + 120;
+  std::string token = Token({{"downloadable", true}, {"exp", exp}});
+  std::string url = SignedUrl(token, "default");
+  std::string etag = "\"" + Sha256Of("default") + "\"";
+  const int64_t before = UnixNow();
+  for (const HttpResponse& r : {Get(url), Head(url), Get(url, {{"Range", "bytes=0-99"}}),
+                                Get(url, {{"If-None-Match", etag}})}) {
+    SCOPED_TRACE(r.status);
+    int64_t max_age = PrivateMaxAge(r);
+    EXPECT_LE(max_age, exp - before) << r.Header("cache-control");
+    EXPECT_GE(max_age, 100) << r.Header("cache-control");
+  }
+  EXPECT_EQ(Get(url, {{"If-None-Match", etag}}).status, 304);
+  // A token that outlives the hour a download may be cached is held to that hour.
+  std::string long_lived = Token({{"downloadable", true}, {"exp", UnixNow() + 20 * 3600}});
+  EXPECT_EQ(PrivateMaxAge(Head(SignedUrl(long_lived, "audio"))), 3600);
+}
+
+TEST_F(SignedDownloadsTest, UidPathIsRefusedWithAJsonCodeOncePrivate) {
+  for (const char* type : {"default", "audio"}) {
+    SCOPED_TRACE(type);
+    std::string url = (*items_)[type].value("url", "");
+    for (const HttpResponse& r :
+         {Get(url), Get(url, {{"Range", "bytes=0-99"}}), Get(url + "?filename=clip"), Head(url)}) {
+      EXPECT_EQ(r.status, 401);
+      if (!r.body.empty()) {  // HEAD has none
+        EXPECT_EQ(r.Header("content-type"), "application/json");
+        EXPECT_EQ(r.Json()["error"]["code"], 10024) << r.body;
+      }
+      EXPECT_EQ(r.Header("cache-control"), "no-store");
+      EXPECT_EQ(r.Header("access-control-allow-origin"), "*");
+      // Nothing about the file leaks to a client without a token.
+      for (const char* header : {"etag", "repr-digest", "content-range", "content-disposition"}) {
+        EXPECT_EQ(r.Header(header), "") << header;
+      }
+    }
+  }
+}
+
+TEST_F(SignedDownloadsTest, TokenWithoutDownloadableIsRefusedForDownloadsButPlaysHls) {
+  for (const nlohmann::json& body :
+       {nlohmann::json::object(), nlohmann::json{{"downloadable", false}}}) {
+    SCOPED_TRACE(body.dump());
+    std::string token = Token(body);
+    ASSERT_FALSE(token.empty());
+    for (const char* type : {"default", "audio"}) {
+      HttpResponse r = Get(SignedUrl(token, type), {{"Range", "bytes=0-99"}});
+      EXPECT_EQ(r.status, 403) << type;
+      EXPECT_EQ(r.Json()["error"]["code"], 10411) << r.body;
+      EXPECT_EQ(r.Header("etag"), "");
+      EXPECT_EQ(r.Header("cache-control"), "no-store");
+    }
+    // The same token plays the video: the master playlist, a media playlist it names, and
+    // that playlist's first segment, each through the token's relative URIs.
+    std::string base = server_->url() + "/" + token + "/manifest/";
+    HttpResponse master = Get(base + "video.m3u8");
+    ASSERT_EQ(master.status, 200) << master.body;
+    EXPECT_EQ(master.body.rfind("#EXTM3U", 0), 0u);
+    std::vector<std::string> variants = PlaylistUris(master.body);
+    ASSERT_FALSE(variants.empty()) << master.body;
+    HttpResponse media = Get(base + variants[0]);
+    ASSERT_EQ(media.status, 200);
+    std::vector<std::string> segments = PlaylistUris(media.body);
+    ASSERT_FALSE(segments.empty()) << media.body;
+    std::string rendition = variants[0].substr(0, variants[0].find('/') + 1);
+    HttpResponse segment = Get(base + rendition + segments[0]);
+    EXPECT_EQ(segment.status, 200);
+    EXPECT_FALSE(segment.body.empty());
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Cases that change the server's state get a server of their own.
 
 class DownloadLifecycleTest : public ::testing::Test {
@@ -634,14 +885,7 @@ class DownloadLifecycleTest : public ::testing::Test {
   // A small ready video whose two downloads are ready; "" on failure.
   std::string VideoWithBothDownloads() {
     std::string uid = SmallVideo();
-    if (uid.empty()) {
-      return "";
-    }
-    PostNoBody(server_, "/" + uid + "/downloads");
-    PostNoBody(server_, "/" + uid + "/downloads/audio");
-    bool ready = WaitForDownload(server_, uid, "default").value("status", "") == "ready" &&
-                 WaitForDownload(server_, uid, "audio").value("status", "") == "ready";
-    return ready ? uid : "";
+    return !uid.empty() && MakeBothDownloads(server_, uid) ? uid : "";
   }
   std::string FileUrl(const std::string& uid, const std::string& file) {
     return server_.url() + "/" + uid + "/downloads/" + file;
@@ -872,6 +1116,186 @@ TEST_F(DownloadWebhookTest, SubscriptionWithoutOptInGetsOnlyTheVideoObject) {
   // Stream's body: the bare video object.
   EXPECT_EQ(events[0].second["uid"], uid);
   EXPECT_FALSE(events[0].second.contains("type"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// A download that cannot be made: after the video became ready, the segment of its top rendition
+// is cut short on disk (a failing disk, an interrupted copy). Corrupt stored data does not heal
+// by retrying, so the job gives up at its first attempt: the download ends in error, its file
+// answers 404, and an opted-in webhook receiver is told, signed, over real HTTP.
+
+using Delivery = WebhookReceiver::Delivery;
+
+class DownloadErrorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(plain_.Start());
+    ASSERT_TRUE(opted_in_.Start());
+    ASSERT_TRUE(server_.Start()) << server_.log();
+  }
+
+  // Cuts to half its size the first segment of the video's first rendition of `kind` ("video":
+  // the top one, which default.mp4 is made from; "audio"). False when it could not.
+  bool CutFirstSegment(const std::string& uid, const std::string& kind) {
+    std::string package = server_.data_dir() + "/data/blobs/videos/" + uid + "/package/";
+    nlohmann::json listing =
+        nlohmann::json::parse(ReadFile(package + "renditions.json"), nullptr, false);
+    if (!listing.is_object()) {
+      return false;
+    }
+    for (const auto& r : listing["renditions"]) {
+      if (r.value("kind", "") != kind) {
+        continue;  // renditions are listed highest first
+      }
+      std::string segment =
+          package + r.value("name", "") + "/" + r["segment_files"][0].get<std::string>();
+      std::error_code ec;
+      uintmax_t size = std::filesystem::file_size(segment, ec);
+      if (!ec) {
+        std::filesystem::resize_file(segment, size / 2, ec);
+      }
+      return !ec;
+    }
+    return false;
+  }
+
+  // A ready video whose top video rendition is damaged ("" on failure).
+  std::string DamagedVideo() {
+    std::string uid = ReadyVideo(server_, dir_.path(), "damaged.mp4", kTinyVideoArgs);
+    return !uid.empty() && CutFirstSegment(uid, "video") ? uid : "";
+  }
+
+  // Subscribes `receiver` to the account's events and gives it the secret.
+  void Subscribe(WebhookReceiver& receiver, bool download_events) {
+    nlohmann::json body = {{"notificationUrl", receiver.url()},
+                           {"downloadEvents", download_events}};
+    HeaderList headers = server_.Auth();
+    headers.emplace_back("Content-Type", "application/json");
+    HttpResponse r = Put(server_.api() + "/webhook", body.dump(), headers);
+    ASSERT_EQ(r.status, 200) << r.body;
+    receiver.set_secret(r.Json()["result"].value("secret", ""));
+  }
+
+  // The POSTs a receiver got whose Webhook-Event starts with `prefix`.
+  static std::vector<Delivery> Events(const WebhookReceiver& receiver, const std::string& prefix) {
+    std::vector<Delivery> out;
+    for (const Delivery& d : receiver.deliveries()) {
+      auto kind = d.headers.find("webhook-event");
+      if (d.method == "POST" && kind != d.headers.end() && kind->second.rfind(prefix, 0) == 0) {
+        out.push_back(d);
+      }
+    }
+    return out;
+  }
+
+  // POSTs the download `type` and waits (20 s at most: no retries are expected) for its end.
+  nlohmann::json MakeDownload(const std::string& uid, const std::string& type = "default") {
+    PostNoBody(server_, "/" + uid + "/downloads/" + type);
+    return WaitForDownload(server_, uid, type, std::chrono::seconds(20));
+  }
+
+  KinoServer server_{KinoServer::Options{{{"KINO_ALLOW_PRIVATE_URLS", "1"},
+                                          {"KINO_WEBHOOK_RETRY_BASE_MS", "50"},
+                                          {"KINO_WEBHOOK_MAX_BACKOFF_SECONDS", "1"}},
+                                         {}}};
+  WebhookReceiver plain_;     // subscribed without downloadEvents
+  WebhookReceiver opted_in_;  // subscribed with downloadEvents
+  TempDir dir_;
+};
+
+TEST_F(DownloadErrorTest, DamagedRenditionEndsInErrorAndItsFileIs404) {
+  std::string uid = DamagedVideo();
+  ASSERT_FALSE(uid.empty()) << server_.log();
+  nlohmann::json item = MakeDownload(uid);
+  ASSERT_EQ(item.value("status", ""), "error") << server_.log();
+  EXPECT_EQ(item.value("error", ""),
+            "making the download failed: the video's stored renditions are damaged");
+  EXPECT_FALSE(item.contains("size"));
+  EXPECT_FALSE(item.contains("sha256"));
+  ASSERT_TRUE(item["percentComplete"].is_number());
+  EXPECT_LT(item["percentComplete"].get<double>(), 100.0);
+  // The operator's log has the details the account is not shown.
+  EXPECT_NE(server_.log().find("\"event\":\"job_failed\""), std::string::npos);
+  EXPECT_EQ(server_.log().find("\"event\":\"job_retry\""), std::string::npos);
+
+  // Delivery: a plain 404 that no cache keeps, however the file is asked for.
+  std::string url = item.value("url", "");
+  for (const HttpResponse& r :
+       {Get(url), Head(url), Get(url, {{"Range", "bytes=0-99"}}), Get(url + "?filename=clip")}) {
+    EXPECT_EQ(r.status, 404);
+    EXPECT_EQ(r.Header("cache-control"), "no-store");
+    EXPECT_EQ(r.Header("access-control-allow-origin"), "*");
+    EXPECT_EQ(r.Header("etag"), "");
+    EXPECT_EQ(r.Header("content-type").rfind("text/plain", 0), 0u);
+  }
+  EXPECT_NE(Get(url).body.find("failed"), std::string::npos);
+
+  // Asking again keeps the error; the audio download, made from intact segments, is made.
+  HttpResponse again = PostNoBody(server_, "/" + uid + "/downloads");
+  EXPECT_EQ(again.Json()["result"]["default"], item);
+  PostNoBody(server_, "/" + uid + "/downloads/audio");
+  EXPECT_EQ(WaitForDownload(server_, uid, "audio").value("status", ""), "ready");
+  EXPECT_EQ(server_.ApiGet("/" + uid).Json()["result"]["status"]["state"], "ready");
+
+  // Trying again (DELETE, then POST) makes a new attempt, which fails the same way.
+  ASSERT_EQ(server_.ApiDelete("/" + uid + "/downloads/default").status, 200);
+  EXPECT_EQ(MakeDownload(uid), item);
+  EXPECT_EQ(Get(url).status, 404);
+}
+
+// The video's events go out one after another in the order they were recorded. The audio
+// download fails while the subscription has no downloadEvents, the MP4 once it has: had the
+// first failure recorded an event, it would arrive before the second one's.
+TEST_F(DownloadErrorTest, SignedErrorEventReachesOnlyAnOptedInSubscription) {
+  Subscribe(plain_, false);
+  std::string uid = DamagedVideo();
+  ASSERT_FALSE(uid.empty()) << server_.log();
+  ASSERT_TRUE(CutFirstSegment(uid, "audio"));
+  ASSERT_TRUE(WaitFor([&] { return !Events(plain_, "video.").empty(); }, std::chrono::seconds(30)));
+  ASSERT_EQ(MakeDownload(uid, "audio").value("status", ""), "error") << server_.log();
+
+  Subscribe(opted_in_, true);
+  nlohmann::json item = MakeDownload(uid, "default");
+  ASSERT_EQ(item.value("status", ""), "error") << server_.log();
+  auto default_event_arrived = [&] {
+    for (const Delivery& d : Events(opted_in_, "download.")) {
+      nlohmann::json j = nlohmann::json::parse(d.body, nullptr, false);
+      if (j.is_object() && j["download"].value("type", "") == "default") {
+        return true;
+      }
+    }
+    return false;
+  };
+  ASSERT_TRUE(WaitFor(default_event_arrived, std::chrono::seconds(30))) << server_.log();
+
+  std::vector<Delivery> events = Events(opted_in_, "download.");
+  ASSERT_EQ(events.size(), 1u);
+  const Delivery& d = events[0];
+  EXPECT_TRUE(d.signature_ok) << d.headers.at("webhook-signature");
+  int64_t now = UnixNow();
+  EXPECT_LE(std::abs(now - d.signed_time), 60);
+  EXPECT_EQ(d.headers.at("webhook-event"), "download.error");
+  EXPECT_EQ(d.headers.at("content-type"), "application/json");
+  EXPECT_EQ(d.headers.at("user-agent"), "Kino-Webhook/1");
+  EXPECT_TRUE(std::regex_match(d.event_id, std::regex("[0-9a-f]{32}"))) << d.event_id;
+  nlohmann::json body = nlohmann::json::parse(d.body, nullptr, false);
+  EXPECT_EQ(body["type"], "download.error");
+  EXPECT_EQ(body["uid"], uid);
+  // The item GET .../downloads shows, plus its type.
+  nlohmann::json want = item;
+  want["type"] = "default";
+  EXPECT_EQ(body["download"], want);
+  EXPECT_EQ(body["video"]["uid"], uid);
+  EXPECT_EQ(body["video"]["readyToStream"], true);
+  EXPECT_EQ(body["video"]["status"]["state"], "ready");
+  EXPECT_EQ(Get(body["download"].value("url", "")).status, 404);
+
+  // The subscription without downloadEvents got the video's ready event and nothing else.
+  std::vector<Delivery> plain = plain_.deliveries();
+  ASSERT_EQ(plain.size(), 1u);
+  EXPECT_EQ(plain[0].headers["webhook-event"], "video.ready");
+  EXPECT_TRUE(plain[0].signature_ok);
+  EXPECT_TRUE(Events(opted_in_, "video.").empty());
 }
 
 // With a stream-copied top rung, the video is readyToStream while its lower rungs are still
