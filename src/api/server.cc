@@ -632,9 +632,10 @@ class Server::Impl {
   }
 
   // Writes the response. The header is serialised into one buffer (SerializeHead) and leaves
-  // with the first body bytes where it can: a string body in the same write, a file body with
-  // MSG_MORE so that the kernel holds the header until sendfile(2) adds the file's bytes. Only a
-  // multipart body, whose many small writes would each make a packet, sets TCP_CORK.
+  // with the first body bytes where it can: a string body in the same write, a file body that
+  // one sendfile(2) call sends (a typical range) with MSG_MORE, so that the kernel holds the
+  // header until the file's bytes join it. Longer files and multipart bodies set TCP_CORK
+  // instead: each sendfile call or small write would otherwise end in a partial packet.
   asio::awaitable<bool> WriteResponse(beast::tcp_stream& stream, const Request& req, Response& res,
                                       bool keep_alive) {
     bool no_body =
@@ -659,7 +660,8 @@ class Server::Impl {
       out += res.body;
       co_return co_await SendAll(socket, out, 0);
     }
-    if (res.parts.size() == 1 && std::holds_alternative<FileSlice>(res.parts[0])) {
+    if (res.parts.size() == 1 && std::holds_alternative<FileSlice>(res.parts[0]) &&
+        std::get<FileSlice>(res.parts[0]).length <= kSendfileChunk) {
       const FileSlice& slice = std::get<FileSlice>(res.parts[0]);
       co_return co_await SendAll(socket, out, slice.length > 0 ? MSG_MORE : 0) &&
           co_await SendFile(socket, slice);
