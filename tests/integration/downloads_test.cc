@@ -894,6 +894,38 @@ class DownloadLifecycleTest : public ::testing::Test {
   TempDir dir_;
 };
 
+// Many clients asking at once for the same download (a page with many viewers pressing
+// "download") make one file: one job runs, every POST answers 200 with the same state.
+TEST_F(DownloadLifecycleTest, ConcurrentPostsMakeOneDownload) {
+  std::string uid = SmallVideo();
+  ASSERT_FALSE(uid.empty()) << server_.log();
+  std::vector<int> statuses(16, 0);
+  std::vector<std::thread> clients;
+  for (size_t i = 0; i < statuses.size(); ++i) {
+    clients.emplace_back([&, i] {
+      statuses[i] =
+          PostNoBody(server_, "/" + uid + (i % 2 == 0 ? "/downloads" : "/downloads/default"))
+              .status;
+    });
+  }
+  for (auto& c : clients) {
+    c.join();
+  }
+  for (int status : statuses) {
+    EXPECT_EQ(status, 200);
+  }
+  ASSERT_EQ(WaitForDownload(server_, uid, "default").value("status", ""), "ready");
+  // Idle a moment so that a second job, had one been queued, would have run too.
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  std::string metrics = Get(server_.url() + "/metrics").body;
+  EXPECT_NE(metrics.find(R"(kino_jobs_total{kind="make_download",outcome="done"} 1)"
+                         "\n"),
+            std::string::npos)
+      << metrics;
+  nlohmann::json all = server_.ApiGet("/" + uid + "/downloads").Json()["result"];
+  EXPECT_EQ(all.size(), 1u) << all.dump();
+}
+
 TEST_F(DownloadLifecycleTest, DeliveryOfADownloadNotCreatedIs404) {
   std::string uid = SmallVideo();
   ASSERT_FALSE(uid.empty()) << server_.log();
