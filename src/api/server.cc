@@ -43,6 +43,8 @@ using boost::system::error_code;
 constexpr size_t kHeaderLimit = 16 * 1024;
 constexpr size_t kSendfileChunk = 1 << 20;
 constexpr size_t kBodyReadReserve = 128 * 1024;
+// How long the accept loop waits after running out of descriptors before trying again.
+constexpr std::chrono::milliseconds kAcceptPause{100};
 // Room for a typical response header, so that serialising one allocates once.
 constexpr size_t kHeadReserve = 1024;
 // Threads for routes added with Router::AddBlocking (thumbnail decoding).
@@ -400,7 +402,17 @@ class Server::Impl {
         if (draining_.load() || ec == asio::error::operation_aborted) {
           co_return;
         }
-        log::Warn("accept_failed", ec.message());
+        // Out of descriptors (EMFILE, ENFILE) or memory: the connection waits in the listen
+        // backlog while open ones finish. Retrying at once would spin on the same error.
+        bool exhausted = ec == asio::error::no_descriptors || ec.value() == ENFILE ||
+                         ec == asio::error::no_memory || ec == asio::error::no_buffer_space;
+        log::Warn("accept_failed", ec.message(),
+                  {{"retry_ms", std::to_string(exhausted ? kAcceptPause.count() : 0)}});
+        if (exhausted) {
+          asio::steady_timer pause(*loops_[0]);
+          pause.expires_after(kAcceptPause);
+          co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        }
         continue;
       }
       auto executor = socket.get_executor();

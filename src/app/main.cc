@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "api/routes.h"
@@ -169,11 +170,29 @@ int Fail(const Status& s) {
   return 1;
 }
 
+// Every download in flight holds two descriptors (its socket and its file), so the usual soft
+// limit of 1024 would cap Kino near 500 concurrent downloads. The soft limit is raised to the
+// hard one, which the administrator sets (systemd's default is 524288).
+void RaiseOpenFileLimit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) {
+    return;
+  }
+  if (limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+    ::getrlimit(RLIMIT_NOFILE, &limit);
+  }
+  log::Info("open_file_limit", "descriptors this process may hold",
+            {{"limit", std::to_string(static_cast<uint64_t>(limit.rlim_cur))}});
+}
+
 int Serve(const Config& config) {
   // A client that resets its connection while a file goes out with sendfile(2) makes the next
   // write fail with EPIPE, and by default also raise SIGPIPE, which ends the process. Kino
   // handles the error where it happens; the signal must not take every other client down.
   std::signal(SIGPIPE, SIG_IGN);
+  RaiseOpenFileLimit();
   media::RouteLibavLogs();
   auto stores = OpenStores(config.data_dir, config.database_url);
   if (!stores.ok()) {

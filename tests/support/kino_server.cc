@@ -91,7 +91,9 @@ bool KinoServer::Start() {
     env[k] = v;
   }
   std::vector<std::string> env_strings = ChildEnv(env);
-  std::vector<std::string> arg_strings = {BinaryPath(), "serve"};
+  std::vector<std::string> arg_strings = wrapper_;
+  arg_strings.push_back(BinaryPath());
+  arg_strings.push_back("serve");
   arg_strings.insert(arg_strings.end(), options_.args.begin(), options_.args.end());
   std::vector<char*> argv;
   for (auto& a : arg_strings) {

@@ -51,6 +51,9 @@ class KinoServer {
   bool Restart() { return Start(); }
   // The settings the next Start() uses (change them between Stop() and Restart()).
   Options& options() { return options_; }
+  // Starts the binary through this command from now on, e.g. {"/usr/bin/prlimit",
+  // "--nofile=64:64", "--"}; it must exec the rest of its arguments in the same process.
+  void RunThrough(std::vector<std::string> wrapper) { wrapper_ = std::move(wrapper); }
   bool running() const { return pid_ > 0; }
   pid_t pid() const { return pid_; }
 
@@ -75,6 +78,7 @@ class KinoServer {
   Options options_;
   TempDir data_;
   pid_t pid_ = -1;
+  std::vector<std::string> wrapper_;
   std::string url_;
   std::string startup_output_;
 };
