@@ -4,8 +4,10 @@
 #   1. time from POST .../downloads to "ready" (Kino's remux + SHA-256 + store) against
 #      `ffmpeg -c copy -movflags +faststart` of the same top rendition (and of top + audio);
 #   2. download throughput (whole-file GETs) and 64 KiB Range GETs per second with wrk, against
-#      Kino and against nginx (sendfile on) serving the same file, at 4 and 64 connections;
-#   3. Kino's resident memory with 256 concurrent slow downloads (nginx's beside it).
+#      Kino and against nginx (sendfile on) serving the same file, at 4 and 64 connections, two
+#      runs of each server per figure (Kino, nginx, nginx, Kino);
+#   3. Kino's resident memory with 256 and with 2048 concurrent slow downloads (nginx's beside
+#      it).
 #
 # Usage: bench/downloads.sh [path/to/kino]     (default build/kino)
 # Everything runs on 127.0.0.1; the work directory is removed at the end.
@@ -42,6 +44,9 @@ tree_rss_kib() {
   done
   echo "$total"
 }
+
+# 2048 slow clients need as many descriptors in the client, and twice as many in Kino.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 say "# Kino downloads benchmark, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 say "machine: $(nproc) cores, $(awk '/MemTotal/ {print int($2/1024)}' /proc/meminfo) MiB; load before: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -130,6 +135,7 @@ chmod -R a+rX "$WORK"
 NGINX_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 cat >"$WORK/nginx/nginx.conf" <<EOF
 worker_processes 2;
+worker_rlimit_nofile 16384;
 daemon off;
 pid $WORK/nginx/nginx.pid;
 error_log $WORK/nginx/error.log warn;
@@ -184,15 +190,23 @@ run_wrk() {
   echo "$rps $bytes"
 }
 say
-say "## 2. wrk -t 2, ${SECONDS_PER_RUN} s per run (kino --http-threads 2, nginx worker_processes 2)"
+say "## 2. wrk -t 2, ${SECONDS_PER_RUN} s per run, mean of 2 runs each in the order kino, nginx, nginx, kino (kino --http-threads 2, nginx worker_processes 2)"
 say "| test | conns | kino req/s | kino MiB/s | nginx req/s | nginx MiB/s | kino/nginx |"
 say "|---|---|---|---|---|---|---|"
 for test in full range; do
   for conns in 4 64; do
     extra=()
     [ "$test" = range ] && extra=(-s "$WORK/range.lua")
-    read -r krps kmb < <(run_wrk "$conns" "$BASE/$UID_/downloads/default.mp4" "${extra[@]}")
-    read -r nrps nmb < <(run_wrk "$conns" "http://127.0.0.1:$NGINX_PORT/default.mp4" "${extra[@]}")
+    # Two runs each, in the order Kino, nginx, nginx, Kino, so that neither server always
+    # runs first or last; each figure is the mean of its two runs.
+    read -r k1rps k1mb < <(run_wrk "$conns" "$BASE/$UID_/downloads/default.mp4" "${extra[@]}")
+    read -r n1rps n1mb < <(run_wrk "$conns" "http://127.0.0.1:$NGINX_PORT/default.mp4" "${extra[@]}")
+    read -r n2rps n2mb < <(run_wrk "$conns" "http://127.0.0.1:$NGINX_PORT/default.mp4" "${extra[@]}")
+    read -r k2rps k2mb < <(run_wrk "$conns" "$BASE/$UID_/downloads/default.mp4" "${extra[@]}")
+    krps=$(echo "($k1rps + $k2rps) / 2" | bc -l | xargs printf %.0f)
+    nrps=$(echo "($n1rps + $n2rps) / 2" | bc -l | xargs printf %.0f)
+    kmb=$(echo "($k1mb + $k2mb) / 2" | bc -l)
+    nmb=$(echo "($n1mb + $n2mb) / 2" | bc -l)
     if [ "$test" = full ]; then
       ratio=$(echo "$kmb / $nmb" | bc -l)
     else
@@ -202,10 +216,10 @@ for test in full range; do
   done
 done
 
-# ---- 3. memory with 256 slow downloads
+# ---- 3. memory with 256 and 2048 slow downloads
 slow_rss() {
-  local url=$1 pid=$2
-  python3 "$HERE/slow_clients.py" "$url" 256 8 &
+  local url=$1 pid=$2 clients=$3
+  python3 "$HERE/slow_clients.py" "$url" "$clients" 8 &
   local client=$!
   sleep 6
   local during
@@ -214,12 +228,13 @@ slow_rss() {
   echo "$during"
 }
 say
-say "## 3. resident memory, 256 concurrent slow downloads (each reads 16 KiB every 100 ms)"
+say "## 3. resident memory, concurrent slow downloads (each reads 16 KiB every 100 ms)"
 KIDLE=$(rss_kib "$KINO_PID")
-KSLOW=$(slow_rss "$BASE/$UID_/downloads/default.mp4" "$KINO_PID")
 NIDLE=$(tree_rss_kib "$NGINX_PID")
-NSLOW=$(slow_rss "http://127.0.0.1:$NGINX_PORT/default.mp4" "$NGINX_PID")
-say "kino:  idle $((KIDLE / 1024)) MiB, with 256 slow downloads $((KSLOW / 1024)) MiB, $(((KSLOW - KIDLE) / 256)) KiB per connection"
-say "nginx: idle $((NIDLE / 1024)) MiB, with 256 slow downloads $((NSLOW / 1024)) MiB (master + workers)"
+for clients in 256 2048; do
+  KSLOW=$(slow_rss "$BASE/$UID_/downloads/default.mp4" "$KINO_PID" "$clients")
+  NSLOW=$(slow_rss "http://127.0.0.1:$NGINX_PORT/default.mp4" "$NGINX_PID" "$clients")
+  say "$clients clients: kino idle $((KIDLE / 1024)) MiB, with them $((KSLOW / 1024)) MiB ($(((KSLOW - KIDLE) / clients)) KiB per connection); nginx idle $((NIDLE / 1024)) MiB, with them $((NSLOW / 1024)) MiB (master + workers)"
+done
 say
 say "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

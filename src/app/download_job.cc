@@ -213,8 +213,10 @@ class DownloadHandler : public jobs::JobHandler {
     });
   }
 
-  std::string TempPath(const jobs::Job& job, DownloadType type) const {
-    return ctx_.settings.data_dir + "/tmp/download-" + job.id +
+  // One name per attempt: should an attempt whose lease was lost still be running when the
+  // next one starts, neither truncates the file the other is writing and hashing.
+  std::string TempPath(const jobs::Job& job, int attempt, DownloadType type) const {
+    return ctx_.settings.data_dir + "/tmp/download-" + job.id + "-" + std::to_string(attempt) +
            std::string(domain::DownloadExtension(type));
   }
 
@@ -231,15 +233,18 @@ class DownloadHandler : public jobs::JobHandler {
       return jobs::JobOutcome::kDone;
     }
 
-    std::string out = TempPath(job.job(), type);
+    std::string out = TempPath(job.job(), job.job().attempts, type);
     std::error_code ec;
     std::filesystem::create_directories(std::filesystem::path(out).parent_path(), ec);
     if (ec) {
       return Internal("creating the download work directory: " + ec.message());
     }
-    // Left over when a previous run of this job was killed.
-    RemoveQuietly(out);
-    RemoveQuietly(out + ".tmp");
+    // Left over when an earlier attempt of this job was killed.
+    for (int attempt = 1; attempt <= job.job().attempts; ++attempt) {
+      std::string earlier = TempPath(job.job(), attempt, type);
+      RemoveQuietly(earlier);
+      RemoveQuietly(earlier + ".tmp");
+    }
 
     int64_t started = NowMicros();
     ProgressSaver progress(ctx_, job, type);
