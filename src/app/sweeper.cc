@@ -4,6 +4,7 @@
 #include "common/log.h"
 #include "common/time_util.h"
 #include "domain/video.h"
+#include "domain/webhook.h"
 
 namespace kino::app {
 
@@ -37,6 +38,14 @@ Result<int> Sweeper::SweepOnce() {
     log::Info("video_swept", upload ? "expired upload deleted" : "scheduled deletion done",
               {{"video_uid", video.uid}});
     ++deleted;
+  }
+  auto events = domain::WebhookRepository::DeleteEndedBefore(
+      *ctx_.db, NowMicros() - domain::WebhookRepository::kEndedEventRetentionMicros);
+  if (!events.ok()) {
+    log::Warn("sweep_webhook_events_failed", events.status().ToString());
+  } else if (*events > 0) {
+    log::Info("webhook_events_swept", "ended webhook events past their retention deleted",
+              {{"events", std::to_string(*events)}});
   }
   return deleted;
 }

@@ -2,7 +2,8 @@
 // scheduledDeletion has passed and the uploads that expired before they were finished: tus
 // uploads past their Upload-Expires (tus 1.0.0 expiration extension) and direct creator
 // uploads past their expiry, both still in pendingupload. Each is deleted like an upload that
-// is terminated: row, jobs, partial file and blobs at once.
+// is terminated: row, jobs, partial file and blobs at once. It also deletes ended webhook
+// events older than their retention (domain::WebhookRepository::DeleteEndedBefore).
 //
 // Thread-safety: Start() and Stop() from one thread; SweepOnce() from any.
 #ifndef KINO_APP_SWEEPER_H_

@@ -231,6 +231,22 @@ Status WebhookRepository::Finish(storage::Database& tx, std::string_view event_i
       .status();
 }
 
+Result<int64_t> WebhookRepository::DeleteEndedBefore(storage::Database& db, int64_t cutoff) {
+  int64_t deleted = 0;
+  KINO_RETURN_IF_ERROR(db.Transact([&](storage::Database& tx) -> Status {
+    KINO_RETURN_IF_ERROR(
+        tx.Exec("DELETE FROM webhook_attempts WHERE event_id IN (SELECT id FROM webhook_events "
+                "WHERE state <> 'pending' AND created < $1)",
+                {Int(cutoff)})
+            .status());
+    KINO_ASSIGN_OR_RETURN(
+        deleted, tx.Exec("DELETE FROM webhook_events WHERE state <> 'pending' AND created < $1",
+                         {Int(cutoff)}));
+    return Status::Ok();
+  }));
+  return deleted;
+}
+
 Status WebhookRepository::AddAttempt(storage::Database& tx, std::string_view account_id,
                                      const WebhookAttempt& attempt) {
   KINO_RETURN_IF_ERROR(

@@ -8,9 +8,10 @@
 // its next_attempt is moved past the claim's end, so that no other worker sends it meanwhile,
 // and a worker that dies leaves it to be claimed again once the claim ends.
 //
-// TODO: ended events (delivered, given_up, cancelled) stay in webhook_events for good, each with
-// its body (a video object, about 2 KB); a sweep of those older than a retention period would
-// keep the table from growing with every video.
+// Ended events (delivered, given_up, cancelled) keep their body (a video object, about 2 KB)
+// for a while, so that an attempt listed by GET .../webhook/attempts still names its event;
+// DeleteEndedBefore, run by the sweeper, removes them and their attempts after
+// kEndedEventRetentionMicros, so the table does not grow with every video.
 //
 // Every method takes the Database to use (a transaction or the database itself).
 // Thread-safety: stateless; safe from any thread.
@@ -109,6 +110,11 @@ class WebhookRepository {
   // Ends a pending event for good: kGivenUp or kCancelled.
   static Status Finish(storage::Database& tx, std::string_view event_id, EventState state,
                        std::optional<int> http_status, std::string_view error);
+
+  // Deletes the ended events created before `cutoff` (micros) and their attempts; pending
+  // events stay whatever their age. Returns how many events were deleted.
+  static Result<int64_t> DeleteEndedBefore(storage::Database& db, int64_t cutoff);
+  static constexpr int64_t kEndedEventRetentionMicros = 7ll * 24 * 3600 * 1000000;
 
   // --- attempts ---
   // Records an attempt and drops the account's attempts beyond the newest kAttemptsKept, so

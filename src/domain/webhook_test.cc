@@ -138,6 +138,32 @@ TEST_F(WebhookTest, AttemptsListNewestFirstWithTheEventKind) {
   EXPECT_TRUE(WebhookRepository::ListAttempts(*db_, NewId(), 50)->empty());
 }
 
+TEST_F(WebhookTest, EndedEventsOlderThanTheCutoffAreDeletedWithTheirAttempts) {
+  std::string delivered = AddEvent(NewId());
+  std::string given_up = AddEvent(NewId());
+  std::string pending = AddEvent(NewId());
+  ASSERT_TRUE(WebhookRepository::MarkDelivered(*db_, delivered, NowMicros(), 200).ok());
+  ASSERT_TRUE(WebhookRepository::Finish(*db_, given_up, EventState::kGivenUp, 500, "x").ok());
+  for (const std::string& id : {delivered, given_up, pending}) {
+    WebhookAttempt a;
+    a.event_id = id;
+    a.attempted = NowMicros();
+    ASSERT_TRUE(WebhookRepository::AddAttempt(*db_, account_, a).ok());
+  }
+
+  // Nothing ended before a cutoff in the past.
+  EXPECT_EQ(*WebhookRepository::DeleteEndedBefore(*db_, NowMicros() - 60'000'000), 0);
+  EXPECT_EQ(WebhookRepository::ListAttempts(*db_, account_, 10)->size(), 3u);
+
+  EXPECT_EQ(*WebhookRepository::DeleteEndedBefore(*db_, NowMicros() + 1), 2);
+  EXPECT_FALSE(WebhookRepository::GetEvent(*db_, delivered)->has_value());
+  EXPECT_FALSE(WebhookRepository::GetEvent(*db_, given_up)->has_value());
+  ASSERT_TRUE(WebhookRepository::GetEvent(*db_, pending)->has_value());
+  auto attempts = *WebhookRepository::ListAttempts(*db_, account_, 10);
+  ASSERT_EQ(attempts.size(), 1u);
+  EXPECT_EQ(attempts[0].event_id, pending);
+}
+
 TEST_F(WebhookTest, AttemptsBeyondTheKeptNumberAreDropped) {
   std::string id = AddEvent(NewId());
   const int total = WebhookRepository::kAttemptsKept + 5;
