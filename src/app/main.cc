@@ -17,6 +17,7 @@
 #include "app/config.h"
 #include "app/job_handlers.h"
 #include "app/sweeper.h"
+#include "auth/access_rules.h"
 #include "common/log.h"
 #include "common/random.h"
 #include "domain/account.h"
@@ -194,6 +195,14 @@ int Serve(const Config& config) {
   std::signal(SIGPIPE, SIG_IGN);
   RaiseOpenFileLimit();
   media::RouteLibavLogs();
+  if (!config.geoip_db.empty()) {
+    // Opened now, so that a wrong path stops the start with a clear error instead of
+    // refusing every country access rule later. Delivery opens its own copy on first use.
+    if (auto geo = auth::GeoIpDatabase::Open(config.geoip_db); !geo.ok()) {
+      Status s = geo.status();
+      return Fail(s.Annotate("--geoip-db"));
+    }
+  }
   auto stores = OpenStores(config.data_dir, config.database_url);
   if (!stores.ok()) {
     return Fail(stores.status());

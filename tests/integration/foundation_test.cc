@@ -330,6 +330,16 @@ TEST(FoundationPublicUrlTest, PublicUrlIsTheBaseOfReturnedUrls) {
   EXPECT_NE(server.log().find("https://videos.example.com"), std::string::npos);
 }
 
+// A GeoIP database that cannot be opened stops the start with a clear error, rather than
+// every country access rule being refused later.
+TEST(FoundationStartTest, UnreadableGeoIpDatabaseStopsTheStart) {
+  KinoServer server(KinoServer::Options{{{"KINO_GEOIP_DB", "/nonexistent/country.mmdb"}}, {}});
+  EXPECT_FALSE(server.Start());
+  std::string log = server.log();
+  EXPECT_NE(log.find("startup_failed"), std::string::npos) << log;
+  EXPECT_NE(log.find("--geoip-db"), std::string::npos) << log;
+}
+
 // CPU seconds (user + system) the process has used, from /proc/PID/stat.
 double CpuSeconds(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
