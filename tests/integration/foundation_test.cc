@@ -41,11 +41,6 @@ std::string Capture(const std::string& cmd, int* exit_code) {
   return out;
 }
 
-std::string Binary() {
-  const char* env = std::getenv("KINO_BINARY");
-  return env != nullptr ? env : "build/kino";
-}
-
 std::string ReadAll(int fd) {
   std::string out;
   char buf[4096];
@@ -261,7 +256,7 @@ TEST(FoundationRestartTest, DataSurvivesARestart) {
   KinoServer server;
   ASSERT_TRUE(server.Start()) << server.log();
   int code = 0;
-  std::string out = Capture("KINO_DATA_DIR=" + server.data_dir() + "/data " + Binary() +
+  std::string out = Capture("KINO_DATA_DIR=" + server.data_dir() + "/data " + KinoBinaryPath() +
                                 " tokens create --account " + kTestAccount + " --name second",
                             &code);
   ASSERT_EQ(code, 0) << out;
@@ -274,16 +269,17 @@ TEST(FoundationRestartTest, DataSurvivesARestart) {
   EXPECT_EQ(Get(server.api(), {{"Authorization", "Bearer " + token}}).status, 200);
   EXPECT_EQ(server.ApiGet("").status, 200);
 
-  std::string list =
-      Capture("KINO_DATA_DIR=" + server.data_dir() + "/data " + Binary() + " tokens list", &code);
+  std::string list = Capture(
+      "KINO_DATA_DIR=" + server.data_dir() + "/data " + KinoBinaryPath() + " tokens list", &code);
   EXPECT_NE(list.find("second"), std::string::npos) << list;
   // Revoking a token takes effect at once, without a restart.
   size_t second_line = list.find("second");
   size_t line_start = list.rfind('\n', second_line);
   line_start = line_start == std::string::npos ? 0 : line_start + 1;
   std::string id = list.substr(line_start, list.find(' ', line_start) - line_start);
-  Capture("KINO_DATA_DIR=" + server.data_dir() + "/data " + Binary() + " tokens revoke " + id,
-          &code);
+  Capture(
+      "KINO_DATA_DIR=" + server.data_dir() + "/data " + KinoBinaryPath() + " tokens revoke " + id,
+      &code);
   EXPECT_EQ(code, 0);
   EXPECT_EQ(Get(server.api(), {{"Authorization", "Bearer " + token}}).status, 401);
   EXPECT_EQ(server.ApiGet("").status, 200);
@@ -307,19 +303,19 @@ TEST(FoundationFirstStartTest, FirstStartWithoutCredentialsPrintsAccountAndToken
 
 TEST(FoundationCliTest, HelpDescribesCommandsAndFlags) {
   int code = 0;
-  std::string top = Capture(Binary() + " --help", &code);
+  std::string top = Capture(KinoBinaryPath() + " --help", &code);
   EXPECT_EQ(code, 0);
   EXPECT_NE(top.find("serve"), std::string::npos);
   EXPECT_NE(top.find("tokens create"), std::string::npos);
-  std::string serve = Capture(Binary() + " serve --help", &code);
+  std::string serve = Capture(KinoBinaryPath() + " serve --help", &code);
   EXPECT_EQ(code, 0);
   for (const char* flag : {"--listen", "--data", "--public-url", "--workers", "KINO_LISTEN",
                            "KINO_DATA_DIR", "KINO_PUBLIC_URL", "KINO_WORKERS"}) {
     EXPECT_NE(serve.find(flag), std::string::npos) << flag;
   }
-  Capture(Binary() + " serve --no-such-flag 2>/dev/null", &code);
+  Capture(KinoBinaryPath() + " serve --no-such-flag 2>/dev/null", &code);
   EXPECT_NE(code, 0);
-  Capture(Binary() + " serve --listen nonsense 2>/dev/null", &code);
+  Capture(KinoBinaryPath() + " serve --listen nonsense 2>/dev/null", &code);
   EXPECT_NE(code, 0);
 }
 

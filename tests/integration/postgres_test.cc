@@ -18,11 +18,6 @@
 namespace kino::testing {
 namespace {
 
-std::string Binary() {
-  const char* env = std::getenv("KINO_BINARY");
-  return env != nullptr ? env : "build/kino";
-}
-
 class PostgresTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -110,7 +105,7 @@ TEST_F(PostgresTest, TokensCommandUsesTheDatabaseUrl) {
   ASSERT_TRUE(a->Start()) << a->log();
   int code = 0;
   std::string out =
-      CaptureCommand("env -u KINO_DATA_DIR " + Binary() + " tokens list --database-url '" +
+      CaptureCommand("env -u KINO_DATA_DIR " + KinoBinaryPath() + " tokens list --database-url '" +
                          schema_->url() + "' --data " + shared_.Join("cli"),
                      &code);
   EXPECT_EQ(code, 0) << out;

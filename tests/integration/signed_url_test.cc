@@ -268,6 +268,42 @@ TEST_F(SignedUrlTest, TokenTable) {
   }
 }
 
+// A signing key belongs to one account. A token that another account's key signed is refused
+// for this account's video, as though its subject were malformed, and the other account's
+// /token endpoint does not know the video.
+TEST_F(SignedUrlTest, AnotherAccountsKeyCannotSignForThisAccountsVideos) {
+  const std::string other = "fedcba9876543210fedcba9876543210";
+  int exit_code = -1;
+  std::string out =
+      CaptureCommand("KINO_DATA_DIR=" + server_->data_dir() + "/data " + KinoBinaryPath() +
+                         " tokens create --account " + other + " --name other 2>&1",
+                     &exit_code);
+  ASSERT_EQ(exit_code, 0) << out;
+  size_t at = out.find("\ntoken ", out.find("token id"));
+  ASSERT_NE(at, std::string::npos) << out;
+  std::string other_token = out.substr(at + 7, out.find('\n', at + 7) - at - 7);
+  const std::string other_api = server_->url() + "/client/v4/accounts/" + other + "/stream";
+  HeaderList other_auth = {{"Authorization", "Bearer " + other_token}};
+
+  nlohmann::json made =
+      Http({"POST", other_api + "/keys", other_auth, "", "", 60}).Json()["result"];
+  UserKey other_key;
+  other_key.id = made.value("id", "");
+  ASSERT_FALSE(other_key.id.empty()) << made.dump();
+  other_key.pem_path = dir_->Join(other_key.id + ".pem");
+  WriteFile(other_key.pem_path, Base64Decode(made.value("pem", "")).value_or(""));
+
+  std::string token =
+      signer_.Rs256(other_key, Header(other_key.id),
+                    Payload(uid_, other_key.id, Now() + 600, R"(,"downloadable":true)"));
+  EXPECT_EQ(Fetch(Url(token)), (Outcome{401, 10407}));
+  EXPECT_EQ(Fetch(Url(token, "/downloads/default.mp4")), (Outcome{401, 10407}));
+  // This account's own key still signs for it: the refusal is about whose key it is.
+  EXPECT_EQ(Fetch(Url(Good())), kOk);
+
+  EXPECT_EQ(Http({"POST", other_api + "/" + uid_ + "/token", other_auth, "", "", 60}).status, 404);
+}
+
 TEST_F(SignedUrlTest, EveryDeliveryPathNeedsTheTokenAndTakesIt) {
   const std::string token = Good(R"(,"downloadable":true)");
   for (const char* path :

@@ -16,12 +16,12 @@
 extern char** environ;
 
 namespace kino::testing {
-namespace {
-
-std::string BinaryPath() {
+std::string KinoBinaryPath() {
   const char* env = std::getenv("KINO_BINARY");
   return env != nullptr && *env != '\0' ? env : "build/kino";
 }
+
+namespace {
 
 // The environment of the child: ours, minus any KINO_* (so a developer's shell does not leak
 // into tests), plus the test defaults and the test's own settings.
@@ -92,7 +92,7 @@ bool KinoServer::Start() {
   }
   std::vector<std::string> env_strings = ChildEnv(env);
   std::vector<std::string> arg_strings = wrapper_;
-  arg_strings.push_back(BinaryPath());
+  arg_strings.push_back(KinoBinaryPath());
   arg_strings.push_back("serve");
   arg_strings.insert(arg_strings.end(), options_.args.begin(), options_.args.end());
   std::vector<char*> argv;

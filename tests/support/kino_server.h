@@ -105,6 +105,9 @@ bool WriteFile(const std::string& path, std::string_view bytes);
 // (-1 when it could not start).
 std::string CaptureCommand(const std::string& cmd, int* exit_code = nullptr);
 
+// The kino binary the tests run: $KINO_BINARY, else build/kino.
+std::string KinoBinaryPath();
+
 // Uploads `path` with a basic multipart upload and returns the video's uid ("" on failure).
 std::string UploadFile(const KinoServer& server, const std::string& path);
 
