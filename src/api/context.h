@@ -33,6 +33,9 @@ struct ApiSettings {
   std::string data_dir;
   uint64_t max_basic_upload_bytes = 200ull * 1000 * 1000;
   uint64_t max_tus_upload_bytes = 30ull * 1000 * 1000 * 1000;
+  // New uploads are refused (429, code 10016) while an account has this many videos
+  // downloading, queued or in progress; 0: no limit.
+  int max_queued_videos = 120;
   bool allow_private_urls = false;
   int64_t tus_expiry_seconds = 24 * 3600;
   // Upload by link: a fetch fails when the origin sends nothing for this long.

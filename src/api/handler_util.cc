@@ -137,6 +137,22 @@ Result<std::optional<std::optional<int64_t>>> OptionalTime(const nlohmann::json&
   return Out(std::optional<int64_t>(*t));
 }
 
+Status CheckQueueRoom(ApiContext& ctx, const std::string& account) {
+  if (ctx.settings.max_queued_videos <= 0) {
+    return Status::Ok();
+  }
+  KINO_ASSIGN_OR_RETURN(int64_t unfinished,
+                        domain::VideoRepository::CountUnfinished(*ctx.db, account));
+  if (unfinished >= ctx.settings.max_queued_videos) {
+    return ResourceExhausted("the account has " + std::to_string(unfinished) +
+                                 " videos downloading, queued or in progress (the limit is " +
+                                 std::to_string(ctx.settings.max_queued_videos) +
+                                 "); try again when some are ready",
+                             domain::kErrTooManyQueued);
+  }
+  return Status::Ok();
+}
+
 Status ApplyVideoFields(const nlohmann::json& body, domain::Video* video) {
   KINO_RETURN_IF_ERROR(ApplyOrigins(body, video));
   KINO_RETURN_IF_ERROR(ApplyLimits(body, video));

@@ -38,6 +38,12 @@ Result<std::optional<double>> OptionalNumber(const nlohmann::json& body, const c
 Result<std::optional<std::optional<int64_t>>> OptionalTime(const nlohmann::json& body,
                                                            const char* field);
 
+// ResourceExhausted (429, code 10016) when the account already has
+// settings.max_queued_videos videos downloading, queued or in progress: called before a new
+// upload of any kind is accepted. The count and the insert that follows are not one
+// transaction, so concurrent requests may pass the limit by a few.
+Status CheckQueueRoom(ApiContext& ctx, const std::string& account);
+
 // Applies the fields shared by upload requests and edits (allowedOrigins, creator,
 // maxDurationSeconds, meta, requireSignedURLs, scheduledDeletion, thumbnailTimestampPct,
 // publicDetails, uploadExpiry) to `video`, validating each.

@@ -224,6 +224,7 @@ Result<uint64_t> UploadLength(const ApiContext& ctx, const Request& req) {
 Result<domain::Video> NewTusVideo(ApiContext& ctx, const Request& req, const std::string& account) {
   KINO_RETURN_IF_ERROR(CheckTusVersion(req));
   KINO_ASSIGN_OR_RETURN(uint64_t length, UploadLength(ctx, req));
+  KINO_RETURN_IF_ERROR(CheckQueueRoom(ctx, account));
   domain::Video v;
   v.uid = NewId();
   v.account_id = account;

@@ -210,6 +210,10 @@ awaitable<Response> BasicUpload(ApiContext& ctx, Request& req, const PathParams&
   if (!account.ok()) {
     co_return JsonError(account.status(), req.request_id);
   }
+  // Before the body is read: a refused upload costs the client no transfer.
+  if (Status room = CheckQueueRoom(ctx, *account); !room.ok()) {
+    co_return JsonError(room, req.request_id);
+  }
   domain::Video video =
       NewVideo(*account, domain::VideoSource::kBasic, domain::VideoState::kDownloading);
   if (Status s = ApplyCreatorHeader(req, &video); !s.ok()) {
@@ -269,6 +273,7 @@ Result<nlohmann::json> CreateDirectUpload(ApiContext& ctx, Request& req,
     return InvalidArgument("field 'maxDurationSeconds' is required (an integer from 1 to 36000)",
                            kErrInvalidParameter);
   }
+  KINO_RETURN_IF_ERROR(CheckQueueRoom(ctx, account));
   domain::Video video =
       NewVideo(account, domain::VideoSource::kDirect, domain::VideoState::kPendingUpload);
   KINO_RETURN_IF_ERROR(ApplyVideoFields(body, &video));
@@ -378,6 +383,7 @@ Result<std::string> CopySourceUrl(const ApiContext& ctx, const nlohmann::json& b
 Result<nlohmann::json> CopyVideo(ApiContext& ctx, Request& req, const std::string& account) {
   KINO_ASSIGN_OR_RETURN(nlohmann::json body, ParseJsonBody(req.body));
   KINO_ASSIGN_OR_RETURN(std::string url, CopySourceUrl(ctx, body));
+  KINO_RETURN_IF_ERROR(CheckQueueRoom(ctx, account));
   domain::Video video =
       NewVideo(account, domain::VideoSource::kCopy, domain::VideoState::kDownloading);
   KINO_RETURN_IF_ERROR(ApplyVideoFields(body, &video));

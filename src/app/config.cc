@@ -136,6 +136,12 @@ const std::vector<Option>& Options() {
       {"--trusted-proxies", "KINO_TRUSTED_PROXIES",
        "comma-separated IPs/CIDRs whose X-Forwarded-For is believed",
        [](Config& c, std::string_view v) { return SetProxies(&c.trusted_proxies, v); }},
+      {"--max-queued-videos", "KINO_MAX_QUEUED_VIDEOS",
+       "new uploads answer 429 while an account has this many videos downloading, queued or "
+       "in progress; 0 for no limit (120)",
+       [](Config& c, std::string_view v) {
+         return SetInt(&c.max_queued_videos, v, "--max-queued-videos", 0, 1000000);
+       }},
       {"--max-upload-bytes", "KINO_MAX_UPLOAD_BYTES", "largest basic upload (200000000)",
        [](Config& c, std::string_view v) {
          auto n = ParseUint64(v);

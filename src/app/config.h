@@ -22,6 +22,7 @@ struct Config {
   std::vector<std::string> trusted_proxies;  // --trusted-proxies, KINO_TRUSTED_PROXIES
   bool allow_private_urls = false;           // KINO_ALLOW_PRIVATE_URLS=1
   uint64_t max_upload_bytes = 200ull * 1000 * 1000;  // --max-upload-bytes, KINO_MAX_UPLOAD_BYTES
+  int max_queued_videos = 120;                       // --max-queued-videos, KINO_MAX_QUEUED_VIDEOS
   int fetch_stall_seconds = 30;  // --fetch-stall-seconds, KINO_FETCH_STALL_SECONDS
   int sweep_seconds = 60;        // --sweep-seconds, KINO_SWEEP_SECONDS
   std::vector<int> ladder = {1080, 720, 480, 360, 240};  // --ladder, KINO_LADDER ("720,360")

@@ -152,6 +152,7 @@ api::ApiSettings Settings(const Config& config) {
   s.public_url = config.public_url;
   s.data_dir = config.data_dir;
   s.max_basic_upload_bytes = config.max_upload_bytes;
+  s.max_queued_videos = config.max_queued_videos;
   s.allow_private_urls = config.allow_private_urls;
   s.fetch_stall_seconds = config.fetch_stall_seconds;
   s.geoip_db = config.geoip_db;

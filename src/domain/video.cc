@@ -327,6 +327,17 @@ Result<std::vector<Video>> VideoRepository::ListExpired(storage::Database& db, i
   return out;
 }
 
+Result<int64_t> VideoRepository::CountUnfinished(storage::Database& db,
+                                                 std::string_view account_id) {
+  KINO_ASSIGN_OR_RETURN(
+      storage::Rows rows,
+      db.Query("SELECT COUNT(*) FROM videos WHERE account_id = $1 AND state IN ($2, $3, $4)",
+               {Text(account_id), Text(VideoStateName(VideoState::kDownloading)),
+                Text(VideoStateName(VideoState::kQueued)),
+                Text(VideoStateName(VideoState::kInProgress))}));
+  return rows[0].Int(0);
+}
+
 Result<StorageUsage> VideoRepository::Usage(storage::Database& db, std::string_view account_id,
                                             const std::optional<std::string>& creator) {
   std::string sql =

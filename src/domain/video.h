@@ -110,6 +110,9 @@ class VideoRepository {
   static Status Delete(storage::Database& db, std::string_view uid);
   // Videos whose scheduled deletion has passed, or pending uploads whose expiry passed.
   static Result<std::vector<Video>> ListExpired(storage::Database& db, int64_t now_micros);
+  // How many of the account's videos are downloading, queued or in progress: the work Stream
+  // bounds per account.
+  static Result<int64_t> CountUnfinished(storage::Database& db, std::string_view account_id);
   // Count and total duration of an account's videos (optionally one creator's).
   static Result<StorageUsage> Usage(storage::Database& db, std::string_view account_id,
                                     const std::optional<std::string>& creator);

@@ -393,6 +393,44 @@ TEST_F(CopyTest, CopyRefusesBadUrls) {
   EXPECT_EQ(VideoCount(), 0u);
 }
 
+// Stream bounds the videos an account may have downloading, queued or in progress; past the
+// bound every kind of new upload answers 429 with code 10016 (the SDK retries 429 by itself),
+// and room comes back as videos finish or go.
+class QueueLimitTest : public IngestTest {
+ protected:
+  QueueLimitTest() : IngestTest(Quiet({{"KINO_MAX_QUEUED_VIDEOS", "2"}})) {}
+  void SetUp() override {
+    IngestTest::SetUp();
+    OriginResource stall = Answer(200, Media::Get().video());
+    stall.stall_after = 1000;  // the copies stay downloading for the whole test
+    stall.ranges = false;
+    origin_.Serve("/stall", stall);
+    ASSERT_TRUE(origin_.Start());
+  }
+  OriginServer origin_;
+};
+
+TEST_F(QueueLimitTest, NewUploadsAre429WhileTheAccountHasTooManyUnfinishedVideos) {
+  nlohmann::json body = {{"url", origin_.Url("/stall")}};
+  std::string first = Copy(body)["result"].value("uid", "");
+  std::string second = Copy(body)["result"].value("uid", "");
+  ASSERT_FALSE(first.empty());
+  ASSERT_FALSE(second.empty());
+
+  ExpectError(server_.ApiPost("/copy", body.dump()), 429, 10016);
+  ExpectError(Basic(Media::Get().video()), 429, 10016);
+  ExpectError(server_.ApiPost("/direct_upload", R"({"maxDurationSeconds": 60})"), 429, 10016);
+  HttpResponse tus = Tus("POST", server_.api(), {{"Upload-Length", "1000"}});
+  EXPECT_EQ(tus.status, 429) << tus.body;
+  EXPECT_EQ(VideoCount(), 2u);  // nothing was made by the refused requests
+
+  // Deleting one makes room for one.
+  EXPECT_EQ(server_.ApiDelete("/" + first).status, 200);
+  std::string third = Copy(body)["result"].value("uid", "");
+  EXPECT_FALSE(third.empty());
+  ExpectError(server_.ApiPost("/copy", body.dump()), 429, 10016);
+}
+
 TEST(CopyCrashTest, AFetchCutByAKill9ResumesWithRangeAfterTheRestart) {
   const std::string& clip = Media::Get().video();
   ASSERT_FALSE(clip.empty());
