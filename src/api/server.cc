@@ -699,7 +699,9 @@ class Server::Impl {
     AppendDecimal(static_cast<uint64_t>(res.status), out);
     out->push_back(' ');
     auto reason = http::obsolete_reason(static_cast<http::status>(res.status));
-    out->append(reason.data(), reason.size());
+    if (!reason.starts_with("<")) {  // Beast's "<unknown-status>": RFC 9112 allows none
+      out->append(reason.data(), reason.size());
+    }
     out->append("\r\n");
     for (const auto& [name, value] : res.headers.fields()) {
       if (EqualsIgnoreCase(name, "Content-Length") || EqualsIgnoreCase(name, "Connection") ||
