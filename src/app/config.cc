@@ -136,6 +136,12 @@ const std::vector<Option>& Options() {
       {"--trusted-proxies", "KINO_TRUSTED_PROXIES",
        "comma-separated IPs/CIDRs whose X-Forwarded-For is believed",
        [](Config& c, std::string_view v) { return SetProxies(&c.trusted_proxies, v); }},
+      {"--job-retry-base-ms", "KINO_JOB_RETRY_BASE_MS",
+       "a failed job is tried again after 1-2, 2-4, 4-8 ... of these units, up to its "
+       "attempts (1000)",
+       [](Config& c, std::string_view v) {
+         return SetInt(&c.job_retry_base_ms, v, "--job-retry-base-ms", 1, 600000);
+       }},
       {"--max-queued-videos", "KINO_MAX_QUEUED_VIDEOS",
        "new uploads answer 429 while an account has this many videos downloading, queued or "
        "in progress; 0 for no limit (120)",

@@ -24,6 +24,7 @@ struct Config {
   uint64_t max_upload_bytes = 200ull * 1000 * 1000;  // --max-upload-bytes, KINO_MAX_UPLOAD_BYTES
   int max_queued_videos = 120;                       // --max-queued-videos, KINO_MAX_QUEUED_VIDEOS
   int fetch_stall_seconds = 30;  // --fetch-stall-seconds, KINO_FETCH_STALL_SECONDS
+  int job_retry_base_ms = 1000;  // --job-retry-base-ms, KINO_JOB_RETRY_BASE_MS
   int sweep_seconds = 60;        // --sweep-seconds, KINO_SWEEP_SECONDS
   std::vector<int> ladder = {1080, 720, 480, 360, 240};  // --ladder, KINO_LADDER ("720,360")
   std::string x264_preset = "veryfast";                  // --x264-preset, KINO_X264_PRESET

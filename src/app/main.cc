@@ -220,7 +220,7 @@ int Serve(const Config& config) {
   if (!node.ok()) {
     return Fail(node.status());
   }
-  jobs::JobQueue queue(ctx.db, kLeaseMicros);
+  jobs::JobQueue queue(ctx.db, kLeaseMicros, static_cast<int64_t>(config.job_retry_base_ms) * 1000);
   if (Status s = queue.RecoverNode(*node + ":"); !s.ok()) {
     return Fail(s);
   }

@@ -15,8 +15,8 @@ constexpr int64_t kMaxBackoffMicros = 300LL * 1000000;
 
 }  // namespace
 
-JobQueue::JobQueue(storage::Database* db, int64_t lease_micros)
-    : db_(db), lease_micros_(lease_micros) {}
+JobQueue::JobQueue(storage::Database* db, int64_t lease_micros, int64_t retry_unit_micros)
+    : db_(db), lease_micros_(lease_micros), retry_unit_micros_(retry_unit_micros) {}
 
 Result<std::string> JobQueue::Enqueue(storage::Database& tx, std::string_view kind,
                                       std::string_view video_uid, const nlohmann::json& payload,
@@ -122,7 +122,8 @@ Result<bool> JobQueue::Fail(const Job& job, std::string_view error) {
       db_->Exec("UPDATE jobs SET state = $3, lease_owner = NULL, last_error = $4, run_at = $5, "
                 "updated = $6 WHERE id = $1 AND lease_owner = $2 AND state = 'running'",
                 {Text(job.id), Text(job.lease_owner), Text(retry ? "queued" : "failed"),
-                 Text(error.substr(0, 2000)), Int(now + BackoffMicros(job.attempts)), Int(now)}));
+                 Text(error.substr(0, 2000)),
+                 Int(now + BackoffMicros(job.attempts, retry_unit_micros_)), Int(now)}));
   if (changed == 0) {
     return FailedPrecondition("job " + job.id + " is no longer leased by this worker");
   }
@@ -154,9 +155,10 @@ Result<int64_t> JobQueue::CountInState(std::string_view state) {
   return rows[0].Int(0);
 }
 
-int64_t JobQueue::BackoffMicros(int failures) {
+int64_t JobQueue::BackoffMicros(int failures, int64_t unit_micros) {
   int shift = std::clamp(failures, 0, 20);
-  int64_t base = std::min<int64_t>((1LL << shift) * 1000000, kMaxBackoffMicros);
+  int64_t base =
+      std::min<int64_t>((1LL << shift) * std::max<int64_t>(unit_micros, 1), kMaxBackoffMicros);
   uint32_t r = 0;
   RandomBytes(&r, sizeof(r));
   // Full jitter over the upper half: spreads retries without making them much earlier.

@@ -51,7 +51,8 @@ struct EnqueueOptions {
 
 class JobQueue {
  public:
-  JobQueue(storage::Database* db, int64_t lease_micros);
+  // `retry_unit_micros` scales the backoff between attempts (BackoffMicros).
+  JobQueue(storage::Database* db, int64_t lease_micros, int64_t retry_unit_micros = 1'000'000);
 
   // Adds a job using `tx` (pass the transaction that makes the state change). Returns its id.
   static Result<std::string> Enqueue(storage::Database& tx, std::string_view kind,
@@ -88,12 +89,14 @@ class JobQueue {
   // Counts by state for metrics and tests.
   Result<int64_t> CountInState(std::string_view state);
 
-  // Backoff before attempt n+1 after n failures: 2^n seconds with jitter, at most 5 minutes.
-  static int64_t BackoffMicros(int failures);
+  // Backoff before attempt n+1 after n failures: 2^n units (a second by default) with jitter
+  // over the upper half, at most 5 minutes.
+  static int64_t BackoffMicros(int failures, int64_t unit_micros = 1'000'000);
 
  private:
   storage::Database* db_;
   int64_t lease_micros_;
+  int64_t retry_unit_micros_;
 };
 
 }  // namespace kino::jobs

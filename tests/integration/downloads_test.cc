@@ -995,15 +995,26 @@ TEST_F(DownloadLifecycleTest, DeletingTheVideoRemovesItsDownloads) {
 
 // A ready video whose renditions are gone (a damaged store) gives an error after the job's
 // retries, never a download that stays inprogress forever.
-TEST_F(DownloadLifecycleTest, MissingRenditionsEndInErrorNotAnEndlessWait) {
-  std::string uid = SmallVideo();
-  ASSERT_FALSE(uid.empty()) << server_.log();
-  std::filesystem::remove_all(server_.data_dir() + "/data/blobs/videos/" + uid + "/package");
-  PostNoBody(server_, "/" + uid + "/downloads");
-  nlohmann::json item = WaitForDownload(server_, uid, "default", std::chrono::seconds(90));
-  EXPECT_EQ(item.value("status", ""), "error") << server_.log();
+// Renditions gone from disk fail every attempt of the download's job: it is tried again after
+// each backoff (--job-retry-base-ms, shortened here from a second), up to its five attempts,
+// and then the download ends in error rather than staying inprogress for good.
+TEST(DownloadRetryTest, MissingRenditionsAreTriedAgainThenEndInError) {
+  KinoServer server(KinoServer::Options{{{"KINO_JOB_RETRY_BASE_MS", "10"}}, {}});
+  ASSERT_TRUE(server.Start()) << server.log();
+  TempDir dir;
+  std::string uid = ReadyVideo(server, dir.path(), "v.mp4", kTinyVideoArgs);
+  ASSERT_FALSE(uid.empty()) << server.log();
+  std::filesystem::remove_all(server.data_dir() + "/data/blobs/videos/" + uid + "/package");
+  PostNoBody(server, "/" + uid + "/downloads");
+  nlohmann::json item = WaitForDownload(server, uid, "default", std::chrono::seconds(60));
+  EXPECT_EQ(item.value("status", ""), "error") << server.log();
   EXPECT_FALSE(item.value("error", "").empty());
-  EXPECT_EQ(Get(FileUrl(uid, "default.mp4")).status, 404);
+  EXPECT_EQ(Get(server.url() + "/" + uid + "/downloads/default.mp4").status, 404);
+  std::string jobs = CaptureCommand("sqlite3 -separator ' ' '" + server.data_dir() +
+                                    "/data/kino.db' \"SELECT state, attempts FROM jobs WHERE "
+                                    "video_uid = '" +
+                                    uid + "' AND kind = 'make_download'\"");
+  EXPECT_EQ(jobs, "failed 5\n") << server.log();
 }
 
 // Inputs the pipeline takes by different paths: stream copy (H.264/AAC MP4), a full encode
