@@ -685,5 +685,44 @@ TEST_F(PipelineJobTest, CopiedRenditionIsStreamableBeforeTheLadderIsDone) {
             std::string::npos);
 }
 
+// A processing job that fails on every attempt for a reason outside the input is tried up to
+// its attempts, each after a backoff (--job-retry-base-ms, shortened here), and then given up:
+// the video ends in error with ERR_UNKNOWN and the job is failed, not retried for ever. The
+// failure is made real: the video's package directory is immutable (chattr +i), so clearing
+// it for a fresh encode fails with EPERM, even for root.
+TEST(PipelineGiveUpTest, JobFailingEveryAttemptEndsTheVideoInErrUnknown) {
+  KinoServer server(KinoServer::Options{{{"KINO_JOB_RETRY_BASE_MS", "10"}}, {}});
+  ASSERT_TRUE(server.Start()) << server.log();
+  TempDir dir;
+  std::string input = dir.Join("in.mp4");
+  ASSERT_TRUE(RunFfmpeg("-f lavfi -i testsrc2=size=160x120:rate=25:duration=2 " + kSine + kX264 +
+                        kAac + input));
+  nlohmann::json created =
+      server.ApiPost("/direct_upload", R"({"maxDurationSeconds":600})").Json()["result"];
+  std::string uid = created.value("uid", "");
+  ASSERT_FALSE(uid.empty()) << created.dump();
+  std::string package = server.data_dir() + "/data/blobs/videos/" + uid + "/package";
+  std::filesystem::create_directories(package);
+  ASSERT_TRUE(WriteFile(package + "/stale", "left from an earlier run"));
+  int chattr = -1;
+  CaptureCommand("chattr +i '" + package + "' 2>&1", &chattr);
+  ASSERT_EQ(chattr, 0) << "chattr +i needs root (CAP_LINUX_IMMUTABLE) on ext4";
+
+  std::string content_type;
+  std::string body = MultipartBody("file", "in.mp4", ReadFile(input), &content_type);
+  Post(created.value("uploadURL", ""), body, {{"Content-Type", content_type}});
+  nlohmann::json video = WaitForState(server, uid, "error", std::chrono::seconds(60));
+  CaptureCommand("chattr -i '" + package + "'");
+
+  EXPECT_EQ(video["status"]["state"], "error") << video.dump() << server.log();
+  EXPECT_EQ(video["status"]["errorReasonCode"], "ERR_UNKNOWN") << video.dump();
+  EXPECT_FALSE(video["status"].value("errorReasonText", "").empty());
+  std::string jobs = CaptureCommand("sqlite3 -separator ' ' '" + server.data_dir() +
+                                    "/data/kino.db' \"SELECT state, attempts FROM jobs WHERE "
+                                    "video_uid = '" +
+                                    uid + "' AND kind = 'process_video'\"");
+  EXPECT_EQ(jobs, "failed 5\n") << server.log();
+}
+
 }  // namespace
 }  // namespace kino::testing
