@@ -19,6 +19,7 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "tests/support/kino_server.h"
 
@@ -704,15 +705,20 @@ TEST(PipelineGiveUpTest, JobFailingEveryAttemptEndsTheVideoInErrUnknown) {
   std::string package = server.data_dir() + "/data/blobs/videos/" + uid + "/package";
   std::filesystem::create_directories(package);
   ASSERT_TRUE(WriteFile(package + "/stale", "left from an earlier run"));
+  // chattr +i needs CAP_LINUX_IMMUTABLE (root, or sudo without a password) and a file system
+  // with the flag (ext4, XFS, Btrfs); `make test` runs as root on ext4.
+  const std::string sudo = geteuid() == 0 ? "" : "sudo -n ";
   int chattr = -1;
-  CaptureCommand("chattr +i '" + package + "' 2>&1", &chattr);
-  ASSERT_EQ(chattr, 0) << "chattr +i needs root (CAP_LINUX_IMMUTABLE) on ext4";
+  std::string why = CaptureCommand(sudo + "chattr +i '" + package + "' 2>&1", &chattr);
+  if (chattr != 0) {
+    GTEST_SKIP() << "cannot make a directory immutable here: " << why;
+  }
 
   std::string content_type;
   std::string body = MultipartBody("file", "in.mp4", ReadFile(input), &content_type);
   Post(created.value("uploadURL", ""), body, {{"Content-Type", content_type}});
   nlohmann::json video = WaitForState(server, uid, "error", std::chrono::seconds(60));
-  CaptureCommand("chattr -i '" + package + "'");
+  CaptureCommand(sudo + "chattr -i '" + package + "'");
 
   EXPECT_EQ(video["status"]["state"], "error") << video.dump() << server.log();
   EXPECT_EQ(video["status"]["errorReasonCode"], "ERR_UNKNOWN") << video.dump();
