@@ -255,20 +255,16 @@ TEST_F(FoundationTest, SigtermLetsTheRequestInFlightFinish) {
 TEST(FoundationRestartTest, DataSurvivesARestart) {
   KinoServer server;
   ASSERT_TRUE(server.Start()) << server.log();
-  int code = 0;
-  std::string out = Capture("KINO_DATA_DIR=" + server.data_dir() + "/data " + KinoBinaryPath() +
-                                " tokens create --account " + kTestAccount + " --name second",
-                            &code);
-  ASSERT_EQ(code, 0) << out;
-  size_t at = out.find("\ntoken ", out.find("token id"));
-  ASSERT_NE(at, std::string::npos) << out;
-  std::string token = out.substr(at + 7, out.find('\n', at + 7) - at - 7);
+  std::string out;
+  std::string token = CreateApiToken(server, kTestAccount, "second", &out);
+  ASSERT_FALSE(token.empty()) << out;
 
   EXPECT_EQ(server.Stop(), 0);
   ASSERT_TRUE(server.Restart()) << server.log();
   EXPECT_EQ(Get(server.api(), {{"Authorization", "Bearer " + token}}).status, 200);
   EXPECT_EQ(server.ApiGet("").status, 200);
 
+  int code = 0;
   std::string list = Capture(
       "KINO_DATA_DIR=" + server.data_dir() + "/data " + KinoBinaryPath() + " tokens list", &code);
   EXPECT_NE(list.find("second"), std::string::npos) << list;

@@ -273,15 +273,9 @@ TEST_F(SignedUrlTest, TokenTable) {
 // /token endpoint does not know the video.
 TEST_F(SignedUrlTest, AnotherAccountsKeyCannotSignForThisAccountsVideos) {
   const std::string other = "fedcba9876543210fedcba9876543210";
-  int exit_code = -1;
-  std::string out =
-      CaptureCommand("KINO_DATA_DIR=" + server_->data_dir() + "/data " + KinoBinaryPath() +
-                         " tokens create --account " + other + " --name other 2>&1",
-                     &exit_code);
-  ASSERT_EQ(exit_code, 0) << out;
-  size_t at = out.find("\ntoken ", out.find("token id"));
-  ASSERT_NE(at, std::string::npos) << out;
-  std::string other_token = out.substr(at + 7, out.find('\n', at + 7) - at - 7);
+  std::string out;
+  std::string other_token = CreateApiToken(*server_, other, "other", &out);
+  ASSERT_FALSE(other_token.empty()) << out;
   const std::string other_api = server_->url() + "/client/v4/accounts/" + other + "/stream";
   HeaderList other_auth = {{"Authorization", "Bearer " + other_token}};
 

@@ -21,6 +21,23 @@ std::string KinoBinaryPath() {
   return env != nullptr && *env != '\0' ? env : "build/kino";
 }
 
+std::string CreateApiToken(const KinoServer& server, const std::string& account,
+                           const std::string& name, std::string* output) {
+  int exit_code = -1;
+  std::string out =
+      CaptureCommand("KINO_DATA_DIR=" + server.data_dir() + "/data " + KinoBinaryPath() +
+                         " tokens create --account " + account + " --name " + name + " 2>&1",
+                     &exit_code);
+  if (output != nullptr) {
+    *output = out;
+  }
+  size_t at = out.find("\ntoken ", out.find("token id"));
+  if (exit_code != 0 || at == std::string::npos) {
+    return "";
+  }
+  return out.substr(at + 7, out.find('\n', at + 7) - at - 7);
+}
+
 namespace {
 
 // The environment of the child: ours, minus any KINO_* (so a developer's shell does not leak

@@ -108,6 +108,11 @@ std::string CaptureCommand(const std::string& cmd, int* exit_code = nullptr);
 // The kino binary the tests run: $KINO_BINARY, else build/kino.
 std::string KinoBinaryPath();
 
+// Runs `kino tokens create --account ACCOUNT --name NAME` on the server's data directory (the
+// account is made if new). Returns the token, or "" with the command's output in *output.
+std::string CreateApiToken(const KinoServer& server, const std::string& account,
+                           const std::string& name, std::string* output = nullptr);
+
 // Uploads `path` with a basic multipart upload and returns the video's uid ("" on failure).
 std::string UploadFile(const KinoServer& server, const std::string& path);
 
