@@ -20,6 +20,7 @@ REPEAT=${BENCH_REPEAT:-3}
 ACCOUNT=0123456789abcdef0123456789abcdef
 TOKEN=kino-bench-token-0123456789abcdef
 HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib.sh"
 WORK=$(mktemp -d /tmp/kino-bench-downloads-XXXXXX)
 KINO_PID=
 NGINX_PID=
@@ -69,11 +70,7 @@ KINO_LISTEN=127.0.0.1:0 KINO_DATA_DIR="$WORK/data" KINO_ACCOUNT_ID=$ACCOUNT KINO
   KINO_LADDER=1080 KINO_X264_PRESET=ultrafast KINO_MAX_UPLOAD_BYTES=2000000000 \
   "$KINO" serve >"$WORK/kino.out" 2>"$WORK/kino.log" &
 KINO_PID=$!
-for _ in $(seq 100); do
-  grep -q 'listening on' "$WORK/kino.out" 2>/dev/null && break
-  sleep 0.1
-done
-BASE=$(sed -n 's/^kino: listening on //p' "$WORK/kino.out")
+BASE=$(kino_address "$WORK/kino.out")
 [ -n "$BASE" ] || { say "kino did not start"; cat "$WORK/kino.log"; exit 1; }
 API="$BASE/client/v4/accounts/$ACCOUNT/stream"
 AUTH="Authorization: Bearer $TOKEN"
@@ -132,7 +129,7 @@ say "download size: $SIZE bytes"
 mkdir -p "$WORK/www" "$WORK/nginx"
 cp "$FILE" "$WORK/www/default.mp4"
 chmod -R a+rX "$WORK"
-NGINX_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+NGINX_PORT=$(free_port)
 cat >"$WORK/nginx/nginx.conf" <<EOF
 worker_processes 2;
 worker_rlimit_nofile 16384;

@@ -20,6 +20,7 @@
 #
 # The machine may be shared: the script prints the load average before and after each run.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 
 KINO=$(realpath "${1:-build/kino}")
 WORK=$(mktemp -d /tmp/kino-bench-XXXXXX)
@@ -47,11 +48,7 @@ start_kino() {
   KINO_LISTEN=127.0.0.1:0 KINO_DATA_DIR="$dir/data" KINO_ACCOUNT_ID=$ACCOUNT KINO_API_TOKEN=$TOKEN \
     "$KINO" serve >"$dir/stdout" 2>"$dir/kino.log" &
   SERVER_PID=$!
-  for _ in $(seq 100); do
-    grep -q "listening on" "$dir/stdout" 2>/dev/null && break
-    sleep 0.1
-  done
-  URL=$(sed -n 's/^kino: listening on //p' "$dir/stdout")
+  URL=$(kino_address "$dir/stdout")
   API="$URL/client/v4/accounts/$ACCOUNT/stream"
 }
 

@@ -9,6 +9,7 @@
 #                    under /tmp); it should sit on the disk Kino would use.
 # Needs: curl, ffmpeg, dd. Goals: RSS < 100 MB for both; tus >= 0.5x the disk.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 
 KINO=$(realpath "${1:-build/kino}")
 MIB=${2:-1024}
@@ -40,12 +41,8 @@ start_kino() {
     KINO_WORKERS=0 KINO_MAX_UPLOAD_BYTES=$(( MIB * 1048576 * 2 )) \
     "$KINO" serve > "$data.out" 2> "$data.log" &
   PID=$!
-  for _ in $(seq 100); do
-    if grep -q 'listening on' "$data.out" 2>/dev/null; then break; fi
-    sleep 0.1
-  done
   local url
-  url=$(sed -n 's/^kino: listening on //p' "$data.out")
+  url=$(kino_address "$data.out")
   [ -n "$url" ] || { echo "kino did not start" >&2; cat "$data.log" >&2; exit 1; }
   API="$url/client/v4/accounts/$ACCOUNT/stream"
 }

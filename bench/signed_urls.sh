@@ -12,6 +12,7 @@
 #      and on nginx serving the same file (the baseline: a static file server with no checks).
 # Prints a summary with the ratio "verification / serving a 64 KiB range".
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.."
 BUILD=${BENCH_BUILD:-build-bench}
 JOBS=${JOBS:-2}
@@ -41,8 +42,7 @@ KINO_LISTEN=127.0.0.1:0 KINO_DATA_DIR="$WORK/data" KINO_ACCOUNT_ID=$ACCOUNT \
   KINO_API_TOKEN=$API_TOKEN KINO_LADDER=240 KINO_X264_PRESET=ultrafast KINO_HTTP_THREADS=1 \
   KINO_LOG_LEVEL=warn taskset -c 1 "$BUILD/kino" serve >"$WORK/kino.out" 2>"$WORK/kino.log" &
 KINO_PID=$!
-for _ in $(seq 100); do grep -q "listening on" "$WORK/kino.out" && break; sleep 0.1; done
-URL=$(sed -n 's/^kino: listening on //p' "$WORK/kino.out")
+URL=$(kino_address "$WORK/kino.out")
 API="$URL/client/v4/accounts/$ACCOUNT/stream"
 AUTH="Authorization: Bearer $API_TOKEN"
 
@@ -74,7 +74,7 @@ KINO_BENCH_URL=$URL KINO_BENCH_UID=$UID_ KINO_BENCH_TOKEN=$TOKEN taskset -c 0 \
 # --- 2. wrk against Kino and against nginx serving the same file ---
 mkdir -p "$WORK/nginx/www"
 cp "$MP4" "$WORK/nginx/www/default.mp4"
-NGINX_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+NGINX_PORT=$(free_port)
 cat >"$WORK/nginx/nginx.conf" <<CONF
 worker_processes 1;
 daemon off;

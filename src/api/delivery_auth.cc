@@ -26,22 +26,44 @@ auth::PublicKeyCache& KeyCache() {
   return *cache;
 }
 
-// The GeoIP database at `path`, opened on first use and kept for the life of the process; null
-// when it cannot be opened (logged once per path).
-const auth::GeoIpDatabase* GeoIp(const std::string& path) {
-  static std::mutex mu;
-  static auto* open = new std::map<std::string, std::unique_ptr<auth::GeoIpDatabase>>();
-  std::lock_guard<std::mutex> lock(mu);
-  auto it = open->find(path);
-  if (it == open->end()) {
-    Result<std::unique_ptr<auth::GeoIpDatabase>> db = auth::GeoIpDatabase::Open(path);
-    if (!db.ok()) {
-      log::Error("geoip_open_failed",
-                 "country access rules will refuse every request: " + db.status().ToString());
+// The GeoIP databases opened so far, by path; null where opening failed (logged once per path).
+// Kept for the life of the process.
+struct GeoIpCache {
+  std::mutex mu;
+  std::map<std::string, std::unique_ptr<auth::GeoIpDatabase>> open;
+};
+
+GeoIpCache& GeoIps() {
+  static auto* cache = new GeoIpCache();
+  return *cache;
+}
+
+// The database at `path`, opened on first use; its error when it cannot be opened.
+Result<const auth::GeoIpDatabase*> FindOrOpenGeoIp(const std::string& path) {
+  GeoIpCache& cache = GeoIps();
+  std::lock_guard<std::mutex> lock(cache.mu);
+  auto it = cache.open.find(path);
+  if (it != cache.open.end()) {
+    if (it->second == nullptr) {
+      return Unavailable("the GeoIP database " + path + " could not be opened");
     }
-    it = open->emplace(path, db.ok() ? std::move(db).value() : nullptr).first;
+    return static_cast<const auth::GeoIpDatabase*>(it->second.get());
   }
-  return it->second.get();
+  Result<std::unique_ptr<auth::GeoIpDatabase>> db = auth::GeoIpDatabase::Open(path);
+  if (!db.ok()) {
+    log::Error("geoip_open_failed",
+               "country access rules will refuse every request: " + db.status().ToString());
+    cache.open.emplace(path, nullptr);
+    return db.status();
+  }
+  return static_cast<const auth::GeoIpDatabase*>(
+      cache.open.emplace(path, std::move(db).value()).first->second.get());
+}
+
+// For a request: null when the database cannot be opened (the country rule then refuses).
+const auth::GeoIpDatabase* GeoIp(const std::string& path) {
+  Result<const auth::GeoIpDatabase*> db = FindOrOpenGeoIp(path);
+  return db.ok() ? *db : nullptr;
 }
 
 // A live key from the database (every request: revocation takes effect at once), parsed through
@@ -150,6 +172,15 @@ Result<DeliveryGrant> AuthorizeDelivery(ApiContext& ctx, const Request& req, std
   }
   KINO_RETURN_IF_ERROR(CheckOrigin(*grant->video, req, kind));
   return grant;
+}
+
+Status OpenGeoIpDatabase(const std::string& path) {
+  Result<const auth::GeoIpDatabase*> db = FindOrOpenGeoIp(path);
+  if (!db.ok()) {
+    Status s = db.status();
+    return s.Annotate("--geoip-db");
+  }
+  return Status::Ok();
 }
 
 }  // namespace kino::api

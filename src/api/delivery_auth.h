@@ -58,6 +58,11 @@ struct DeliveryGrant {
 Result<DeliveryGrant> AuthorizeDelivery(ApiContext& ctx, const Request& req, std::string_view id,
                                         DeliveryKind kind);
 
+// Opens the GeoIP database at `path` for ip.geoip.country rules and keeps it for the process,
+// so that a wrong path is reported when Kino starts; delivery reuses this copy. The error when
+// it cannot be opened (annotated with --geoip-db).
+Status OpenGeoIpDatabase(const std::string& path);
+
 }  // namespace kino::api
 
 #endif  // KINO_API_DELIVERY_AUTH_H_

@@ -20,18 +20,12 @@
 // memory. Errors are plain statuses (api::PlainError): 404 unknown video or file not there
 // (yet), 424 the video failed, 401/403 from the token check. docs/downloads.md has the why.
 #include <algorithm>
-#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
 #include <memory>
 #include <mutex>
 #include <optional>
-
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "api/delivery_auth.h"
 #include "api/envelope.h"
@@ -155,7 +149,7 @@ void SetMultipartBody(const ServedFile& f, const std::vector<http::ByteRange>& r
   r.headers.Set("Content-Type", plan.ContentType());
   for (size_t i = 0; i < ranges.size(); ++i) {
     r.parts.emplace_back(plan.part_headers[i]);
-    r.parts.emplace_back(FileSlice{f.path, ranges[i].first, ranges[i].length(), f.file});
+    r.parts.emplace_back(FileSlice{f.file, ranges[i].first, ranges[i].length()});
   }
   r.parts.emplace_back(plan.closing);
 }
@@ -188,7 +182,7 @@ Response ServeFile(const Request& req, const ServedFile& f) {
   if (spec.outcome == http::RangeOutcome::kNone) {
     r.headers.Set("Content-Type", f.content_type);
     if (f.size > 0) {
-      r.parts.emplace_back(FileSlice{f.path, 0, f.size, f.file});
+      r.parts.emplace_back(FileSlice{f.file, 0, f.size});
     }
     return r;
   }
@@ -197,7 +191,7 @@ Response ServeFile(const Request& req, const ServedFile& f) {
     const http::ByteRange& one = spec.ranges[0];
     r.headers.Set("Content-Type", f.content_type);
     r.headers.Set("Content-Range", http::FormatContentRange(one, f.size));
-    r.parts.emplace_back(FileSlice{f.path, one.first, one.length(), f.file});
+    r.parts.emplace_back(FileSlice{f.file, one.first, one.length()});
     return r;
   }
   SetMultipartBody(f, spec.ranges, r);
@@ -220,26 +214,11 @@ std::string FileTag(uint64_t size, int64_t modified_micros) {
 // A stored blob opened for sending, with validators from its size and modification time. The
 // descriptor measured here is the one sent from (FileSlice::file).
 Result<ServedFile> OpenBlob(ApiContext& ctx, const std::string& key) {
-  auto path = ctx.blobs->LocalPath(key);
-  if (!path) {
-    return Internal("the blob store keeps no local files; delivery needs them");
-  }
-  int fd = ::open(path->c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    int err = errno;
-    std::string message = "open " + key + ": " + std::strerror(err);
-    return err == ENOENT || err == ENOTDIR ? NotFound(message) : Internal(message);
-  }
+  KINO_ASSIGN_OR_RETURN(storage::LocalBlob blob, ctx.blobs->OpenLocal(key));
   ServedFile f;
-  f.file = std::make_shared<const OpenFile>(fd);
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    return NotFound("not a blob: " + key);
-  }
-  f.path = std::move(*path);
-  f.size = static_cast<uint64_t>(st.st_size);
-  f.validators.last_modified_micros =
-      static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000 + st.st_mtim.tv_nsec / 1000;
+  f.file = std::make_shared<const OpenFile>(blob.fd);
+  f.size = blob.info.size;
+  f.validators.last_modified_micros = blob.info.modified_micros;
   f.validators.etag = FileTag(f.size, f.validators.last_modified_micros);
   return f;
 }

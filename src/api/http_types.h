@@ -61,12 +61,11 @@ class OpenFile {
   int fd_;
 };
 
-// A piece of a file to send as part of the body (sendfile(2) where the transport allows).
+// A piece of an open file to send as part of the body (sendfile(2)).
 struct FileSlice {
-  std::string path;
+  std::shared_ptr<const OpenFile> file;
   uint64_t offset = 0;
   uint64_t length = 0;
-  std::shared_ptr<const OpenFile> file;  // when set, sent from this descriptor; `path` names it
 };
 
 using BodyPart = std::variant<std::string, FileSlice>;

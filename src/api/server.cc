@@ -16,7 +16,6 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/sendfile.h>
@@ -776,15 +775,11 @@ class Server::Impl {
     co_return true;
   }
 
-  // Sends a file range with sendfile(2): the bytes go from the page cache to the socket
-  // without passing through user space, and a slow reader costs only the socket's buffer.
-  // Uses the descriptor the handler opened when it gave one, else opens the path.
+  // Sends a file range with sendfile(2) from the descriptor the handler opened: the bytes go
+  // from the page cache to the socket without passing through user space, and a slow reader
+  // costs only the socket's buffer.
   asio::awaitable<bool> SendFile(tcp::socket& socket, const FileSlice& slice) {
-    int fd = slice.file ? slice.file->fd() : ::open(slice.path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-      log::Warn("sendfile_open_failed", "file vanished while sending");
-      co_return false;
-    }
+    int fd = slice.file->fd();
     off_t offset = static_cast<off_t>(slice.offset);
     uint64_t remaining = slice.length;
     bool ok = true;
@@ -803,9 +798,6 @@ class Server::Impl {
         continue;
       }
       ok = false;  // n == 0: the file is shorter than planned; or a socket error
-    }
-    if (!slice.file) {
-      ::close(fd);
     }
     co_return ok;
   }

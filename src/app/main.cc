@@ -12,12 +12,12 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "api/delivery_auth.h"
 #include "api/routes.h"
 #include "api/server.h"
 #include "app/config.h"
 #include "app/job_handlers.h"
 #include "app/sweeper.h"
-#include "auth/access_rules.h"
 #include "common/log.h"
 #include "common/random.h"
 #include "domain/account.h"
@@ -198,10 +198,9 @@ int Serve(const Config& config) {
   media::RouteLibavLogs();
   if (!config.geoip_db.empty()) {
     // Opened now, so that a wrong path stops the start with a clear error instead of
-    // refusing every country access rule later. Delivery opens its own copy on first use.
-    if (auto geo = auth::GeoIpDatabase::Open(config.geoip_db); !geo.ok()) {
-      Status s = geo.status();
-      return Fail(s.Annotate("--geoip-db"));
+    // refusing every country access rule later; delivery uses this copy.
+    if (Status s = api::OpenGeoIpDatabase(config.geoip_db); !s.ok()) {
+      return Fail(s);
     }
   }
   auto stores = OpenStores(config.data_dir, config.database_url);

@@ -84,6 +84,25 @@ class SegmentFiles {
   std::vector<OpenFile> open_;
 };
 
+// Writes all `size` bytes of `data` at `offset`. False, with errno set, on failure.
+bool PwriteAll(int fd, const char* data, size_t size, uint64_t offset) {
+  size_t done = 0;
+  while (done < size) {
+    ssize_t n = ::pwrite(fd, data + done, size - done, static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      if (n == 0) {
+        errno = EIO;  // no progress on a regular file: do not spin
+      }
+      return false;
+    }
+    done += static_cast<size_t>(n);
+  }
+  return true;
+}
+
 // Copies `length` bytes between files inside the kernel with copy_file_range(2), falling back
 // to a buffer (pread, pwrite) where the kernel or file system cannot (different file systems,
 // old kernels).
@@ -133,19 +152,7 @@ class RangeCopier {
     if (got <= 0) {
       return got;
     }
-    size_t done = 0;
-    while (done < static_cast<size_t>(got)) {
-      ssize_t n = ::pwrite(out_fd_, buffer_.data() + done, static_cast<size_t>(got) - done,
-                           static_cast<off_t>(out_offset + done));
-      if (n < 0 && errno == EINTR) {
-        continue;
-      }
-      if (n <= 0) {
-        return -1;
-      }
-      done += static_cast<size_t>(n);
-    }
-    return got;
+    return PwriteAll(out_fd_, buffer_.data(), static_cast<size_t>(got), out_offset) ? got : -1;
   }
 
   int out_fd_;
@@ -183,16 +190,8 @@ Result<std::string> Sha256OfFile(int fd, uint64_t size) {
 }
 
 Status WriteHeader(int fd, const std::string& header) {
-  size_t done = 0;
-  while (done < header.size()) {
-    ssize_t n = ::pwrite(fd, header.data() + done, header.size() - done, static_cast<off_t>(done));
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n < 0) {
-      return Internal(std::string("writing download header: ") + std::strerror(errno));
-    }
-    done += static_cast<size_t>(n);
+  if (!PwriteAll(fd, header.data(), header.size(), 0)) {
+    return Internal(std::string("writing download header: ") + std::strerror(errno));
   }
   return Status::Ok();
 }

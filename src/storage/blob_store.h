@@ -24,6 +24,13 @@ struct BlobInfo {
   int64_t modified_micros = 0;
 };
 
+// A blob opened for reading from a local file: the descriptor, which the caller owns and
+// closes, and the size and modification time that descriptor sees.
+struct LocalBlob {
+  int fd = -1;
+  BlobInfo info;
+};
+
 class BlobWriter {
  public:
   virtual ~BlobWriter() = default;
@@ -52,6 +59,10 @@ class BlobStore {
   // A filesystem path for the blob when the store keeps blobs as local files (used for
   // sendfile(2) and for handing files to the media library); nullopt otherwise.
   virtual std::optional<std::string> LocalPath(std::string_view key) const = 0;
+  // Opens the blob's local file for reading (delivery sends from the descriptor with
+  // sendfile(2)). NotFound, naming the key only, when absent; FailedPrecondition when the store
+  // keeps no local files.
+  virtual Result<LocalBlob> OpenLocal(std::string_view key) = 0;
 };
 
 // True when `key` is a valid blob key (see above).

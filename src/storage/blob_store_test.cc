@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "tests/support/temp_dir.h"
 
@@ -30,6 +31,25 @@ TEST_F(BlobStoreTest, CommittedBlobIsReadable) {
   ASSERT_TRUE((*w)->Commit().ok());
   EXPECT_EQ(*store_->ReadAll("videos/abc/original", 100), "hello world");
   EXPECT_EQ(store_->Stat("videos/abc/original")->size, 11u);
+}
+
+TEST_F(BlobStoreTest, OpenLocalGivesTheDescriptorAndWhatItSees) {
+  auto w = store_->Create("videos/abc/original");
+  ASSERT_TRUE(w.ok());
+  ASSERT_TRUE((*w)->Write("hello world").ok());
+  ASSERT_TRUE((*w)->Commit().ok());
+  auto blob = store_->OpenLocal("videos/abc/original");
+  ASSERT_TRUE(blob.ok()) << blob.status().ToString();
+  char bytes[16] = {};
+  EXPECT_EQ(::pread(blob->fd, bytes, sizeof(bytes), 0), 11);
+  ::close(blob->fd);
+  EXPECT_EQ(std::string(bytes), "hello world");
+  EXPECT_EQ(blob->info.size, 11u);
+  EXPECT_EQ(blob->info.modified_micros, store_->Stat("videos/abc/original")->modified_micros);
+
+  EXPECT_EQ(store_->OpenLocal("videos/abc/none").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->OpenLocal("videos/abc").status().code(), StatusCode::kNotFound);  // a dir
+  EXPECT_EQ(store_->OpenLocal("videos/abc/original/x").status().code(), StatusCode::kNotFound);
 }
 
 TEST_F(BlobStoreTest, UncommittedWriterLeavesNothing) {

@@ -26,6 +26,14 @@ Status ErrnoStatus(std::string_view what, const std::string& path, int err) {
   return Internal(msg);
 }
 
+BlobInfo InfoOf(const struct stat& st) {
+  BlobInfo info;
+  info.size = static_cast<uint64_t>(st.st_size);
+  info.modified_micros =
+      static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000 + st.st_mtim.tv_nsec / 1000;
+  return info;
+}
+
 Status FsyncPath(const std::string& path, int flags) {
   int fd = ::open(path.c_str(), flags | O_CLOEXEC);
   if (fd < 0) {
@@ -149,11 +157,24 @@ class LocalBlobStore : public BlobStore {
     if (!S_ISREG(st.st_mode)) {
       return NotFound("not a blob: " + std::string(key));
     }
-    BlobInfo info;
-    info.size = static_cast<uint64_t>(st.st_size);
-    info.modified_micros =
-        static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000 + st.st_mtim.tv_nsec / 1000;
-    return info;
+    return InfoOf(st);
+  }
+
+  Result<LocalBlob> OpenLocal(std::string_view key) override {
+    KINO_ASSIGN_OR_RETURN(std::string path, PathFor(key));
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      int err = errno;
+      // The message may reach a client (a delivery 404): it names the key, not the path.
+      std::string message = "open " + std::string(key) + ": " + std::strerror(err);
+      return err == ENOENT || err == ENOTDIR ? NotFound(message) : Internal(message);
+    }
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+      ::close(fd);
+      return NotFound("not a blob: " + std::string(key));
+    }
+    return LocalBlob{fd, InfoOf(st)};
   }
 
   Result<std::string> ReadAll(std::string_view key, uint64_t max_bytes) override {
